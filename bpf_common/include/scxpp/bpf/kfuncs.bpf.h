@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * sched_ext kfunc declarations and the kernel-compatibility layer.
+ *
+ * One BPF object must load on every sched_ext kernel scxpp supports. kfuncs that were
+ * renamed or added after 6.12 are declared __weak, and the scxpp_* wrappers below pick
+ * whatever the running kernel has with bpf_ksym_exists(); the verifier removes the dead
+ * branch at load time. Call the wrappers, not the raw kfuncs, unless you need a kfunc
+ * that exists everywhere.
+ *
+ * Minimum kernels: 6.12 for everything here (pre-6.13 names via the fallbacks).
+ */
+#ifndef SCXPP_BPF_KFUNCS_BPF_H_
+#define SCXPP_BPF_KFUNCS_BPF_H_
+
+/* Present in every sched_ext kernel (6.12+). */
+s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
+void scx_bpf_destroy_dsq(u64 dsq_id) __ksym;
+s32 scx_bpf_dsq_nr_queued(u64 dsq_id) __ksym;
+s32 scx_bpf_select_cpu_dfl(struct task_struct *p, s32 prev_cpu, u64 wake_flags,
+			   bool *is_idle) __ksym;
+void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym;
+bool scx_bpf_test_and_clear_cpu_idle(s32 cpu) __ksym;
+s32 scx_bpf_pick_idle_cpu(const struct cpumask *cpus_allowed, u64 flags) __ksym;
+s32 scx_bpf_task_cpu(const struct task_struct *p) __ksym;
+bool scx_bpf_task_running(const struct task_struct *p) __ksym;
+u32 scx_bpf_nr_cpu_ids(void) __ksym;
+void scx_bpf_exit_bstr(s64 exit_code, char *fmt, unsigned long long *data, u32 data__sz) __ksym;
+void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data_len) __ksym;
+
+/* 6.13 renamed dispatch -> dsq_insert, consume -> dsq_move_to_local. */
+void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym __weak;
+void scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
+			      u64 enq_flags) __ksym __weak;
+bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym __weak;
+void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym __weak;
+void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
+			    u64 enq_flags) __ksym __weak;
+bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
+/* 6.14 */
+u64 scx_bpf_now(void) __ksym __weak;
+
+/* Insert @p into @dsq_id (FIFO). From select_cpu/enqueue/dispatch. */
+static __always_inline void scxpp_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
+					     u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_insert))
+		scx_bpf_dsq_insert(p, dsq_id, slice, enq_flags);
+	else
+		scx_bpf_dispatch(p, dsq_id, slice, enq_flags);
+}
+
+/* Insert @p into user DSQ @dsq_id ordered by @vtime. */
+static __always_inline void scxpp_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice,
+						   u64 vtime, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_insert_vtime))
+		scx_bpf_dsq_insert_vtime(p, dsq_id, slice, vtime, enq_flags);
+	else
+		scx_bpf_dispatch_vtime(p, dsq_id, slice, vtime, enq_flags);
+}
+
+/* Move the first task of user DSQ @dsq_id to this CPU's local DSQ. From dispatch only. */
+static __always_inline bool scxpp_dsq_move_to_local(u64 dsq_id)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local))
+		return scx_bpf_dsq_move_to_local(dsq_id);
+	return scx_bpf_consume(dsq_id);
+}
+
+/* Monotonic ns; rq-clock based where the kernel has scx_bpf_now() (6.14+). */
+static __always_inline u64 scxpp_now(void)
+{
+	if (bpf_ksym_exists(scx_bpf_now))
+		return scx_bpf_now();
+	return bpf_ktime_get_ns();
+}
+
+/*
+ * scxpp_error(fmt, args...): abort the scheduler with an error; the message reaches
+ * userspace through the exit info. scxpp_exit(code, fmt, args...): unregister cleanly with a
+ * user exit code. Both format like bpf_printk (at most 12 arguments).
+ */
+#define SCXPP__BSTR_PREAMBLE(fmt, args...)                                  \
+	static char ___fmt[] = fmt;                                         \
+	unsigned long long ___param[___bpf_narg(args)];                      \
+	_Pragma("GCC diagnostic push")                                       \
+	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")              \
+	___bpf_fill(___param, args);                                         \
+	_Pragma("GCC diagnostic pop")
+#define scxpp_error(fmt, args...)                                                  \
+	({                                                                         \
+		SCXPP__BSTR_PREAMBLE(fmt, ##args)                                  \
+		scx_bpf_error_bstr(___fmt, ___param, sizeof(___param));            \
+	})
+#define scxpp_exit(code, fmt, args...)                                             \
+	({                                                                         \
+		SCXPP__BSTR_PREAMBLE(fmt, ##args)                                  \
+		scx_bpf_exit_bstr((code), ___fmt, ___param, sizeof(___param));     \
+	})
+
+#endif /* SCXPP_BPF_KFUNCS_BPF_H_ */

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Fixed-width kernel types for headers shared by BPF programs and C++ code.
+ * On the BPF side vmlinux.h provides them; on the host <linux/types.h> does.
+ */
+#ifndef SCXPP_BPF_TYPES_COMMON_H_
+#define SCXPP_BPF_TYPES_COMMON_H_
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#endif /* SCXPP_BPF_TYPES_COMMON_H_ */

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * minimal: the smallest honest sched_ext scheduler, and the template to start from.
+ *
+ * Policy. One global FIFO shared by every CPU. A waking task that finds an idle CPU (the
+ * kernel's built-in idle tracking, through scx_bpf_select_cpu_dfl(), which prefers the
+ * previous CPU and then an idle core) is put straight on that CPU's local DSQ, so it starts
+ * without touching the shared queue. Every other runnable task is appended to the FIFO, and
+ * a CPU that runs out of work takes the oldest task from it. Each task runs for one slice
+ * (--slice_us, default 20 ms) before it goes to the back of the queue.
+ *
+ * Why it is a useful baseline. FIFO with long slices has no notion of weight or latency, so
+ * it is unfair to nice values and poor for interactive tasks, but it is work-conserving,
+ * cheap, and cache-friendly under CPU-bound load. The reference schedulers are measured
+ * against it as well as against EEVDF.
+ *
+ * What to change first when you copy it: the enqueue path (which queue, what order) and the
+ * dispatch path (which queue a CPU serves first). Everything else is plumbing scxpp provides.
+ */
+#include <scxpp/bpf/scxpp.bpf.h>
+
+#include "minimal_intf.h"
+
+char _license[] SEC("license") = "GPL";
+
+/* Set by main.cc before load (read-only data can only be written before load). */
+const volatile u64 slice_ns = 20ULL * 1000 * 1000;
+
+SCXPP_STATS_MAP(SCXPP_NR_STATS);
+
+s32 SCXPP_OPS(minimal_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	bool is_idle = false;
+	s32 cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+
+	if (is_idle) {
+		scxpp_stat_inc(SCXPP_STAT_DIRECT);
+		scxpp_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+	}
+	return cpu;
+}
+
+void SCXPP_OPS(minimal_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	scxpp_stat_inc(SCXPP_STAT_QUEUED);
+	scxpp_dsq_insert(p, MINIMAL_SHARED_DSQ, slice_ns, enq_flags);
+}
+
+void SCXPP_OPS(minimal_dispatch, s32 cpu, struct task_struct *prev)
+{
+	if (scxpp_dsq_move_to_local(MINIMAL_SHARED_DSQ))
+		scxpp_stat_inc(SCXPP_STAT_DISPATCHED);
+}
+
+s32 SCXPP_OPS_SLEEPABLE(minimal_init)
+{
+	return scx_bpf_create_dsq(MINIMAL_SHARED_DSQ, -1);
+}
+
+void SCXPP_OPS(minimal_exit, struct scx_exit_info *ei)
+{
+	scxpp_record_exit(ei);
+}
+
+SCXPP_OPS_DEFINE(minimal_ops,
+		 .select_cpu = (void *)minimal_select_cpu,
+		 .enqueue = (void *)minimal_enqueue,
+		 .dispatch = (void *)minimal_dispatch,
+		 .init = (void *)minimal_init,
+		 .exit = (void *)minimal_exit,
+		 .name = "minimal");

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// The runner every scheduler's main() uses: attach, print stats periodically, detach
+/// cleanly on SIGINT/SIGTERM, report how the scheduler ended, restart when the kernel asks.
+#ifndef SCXPP_RUNNER_H_
+#define SCXPP_RUNNER_H_
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "scxpp/scheduler.h"
+#include "scxpp/stats.h"
+
+namespace scxpp {
+
+/// Process exit statuses of Run().
+enum RunExitStatus : int {
+  kExitOk = 0,          ///< Detached on request (signal) or the scheduler exited cleanly.
+  kExitSchedError = 1,  ///< The scheduler was ejected: BPF error, watchdog stall, ...
+  kExitStartFailed = 2, ///< It never ran: no sched_ext, busy, no privileges, verifier.
+};
+
+/// How Run() behaves; RunOptionsFromFlags() fills it from the shared flags.
+struct RunOptions {
+  absl::Duration stats_interval = absl::Seconds(1);  ///< 0 disables periodic stats.
+  bool stats_json = false;                           ///< JSON lines instead of a text line.
+  bool verbose = false;                              ///< libbpf debug output.
+  int max_restarts = 8;                              ///< Restarts on SCX_ECODE_ACT_RESTART.
+  std::vector<StatDesc> stats;                       ///< The scheduler's counter list.
+};
+
+/// The flags every example shares: --stats_interval, --stats_format=text|json, --verbose.
+RunOptions RunOptionsFromFlags();
+
+namespace internal {
+using StartFn = std::function<absl::StatusOr<std::unique_ptr<SchedulerCore>>(bool verbose)>;
+int Run(const StartFn& start, const RunOptions& options);
+}  // namespace internal
+
+/// Creates the scheduler (see Scheduler<Skel>::Create), attaches it and runs until it
+/// exits or SIGINT/SIGTERM arrives; prints the exit summary. On a restart request from the
+/// kernel, creates it again with the same `configure`.
+/// @return a RunExitStatus, for main() to return.
+template <typename Skel>
+int Run(typename Scheduler<Skel>::OpenFn open, typename Scheduler<Skel>::ConfigureFn configure,
+        const RunOptions& options) {
+  return internal::Run(
+      [&](bool verbose) -> absl::StatusOr<std::unique_ptr<internal::SchedulerCore>> {
+        SchedulerOptions so;
+        so.verbose = verbose;
+        absl::StatusOr<Scheduler<Skel>> s = Scheduler<Skel>::Create(open, configure, so);
+        if (!s.ok()) return s.status();
+        return std::make_unique<Scheduler<Skel>>(*std::move(s));
+      },
+      options);
+}
+
+}  // namespace scxpp
+
+#endif  // SCXPP_RUNNER_H_

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// scxpp::Scheduler<Skel>: the owner of a bpftool skeleton and its struct_ops link.
+///
+/// Lifecycle, in the only order the type allows:
+///   1. Create(): check the kernel (sched_ext present, nothing else attached, privileges),
+///      open the skeleton, kernel-specific setup (ops.hotplug_seq), run the user's
+///      `configure` step — the only place read-only data (`skel.rodata`) can be written —
+///      then load (verifier).
+///   2. Attach(): attach the struct_ops map; from now on the kernel schedules with it.
+///   3. Detach() or destruction: the link is destroyed before the skeleton, always.
+///
+/// A failed load or attach is a normal outcome reported as a status, never an abort.
+#ifndef SCXPP_SCHEDULER_H_
+#define SCXPP_SCHEDULER_H_
+
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "scxpp/exit_info.h"
+
+struct bpf_link;
+struct bpf_map;
+struct bpf_object;
+struct bpf_object_open_opts;
+struct bpf_object_skeleton;
+extern "C" void bpf_object__destroy_skeleton(struct bpf_object_skeleton* s);
+
+namespace scxpp {
+
+/// Options for Scheduler<Skel>::Create().
+struct SchedulerOptions {
+  /// Print libbpf's debug output (including the full verifier log) to stderr.
+  bool verbose = false;
+  /// Skip the pre-flight checks (sched_ext present, nothing attached, privileges); the
+  /// kernel still refuses what it refuses. For tests of the error paths.
+  bool skip_preflight = false;
+};
+
+namespace internal {
+
+/// The type-independent part of Scheduler<Skel>. Not used directly.
+class SchedulerCore {
+ public:
+  SchedulerCore(SchedulerCore&&) noexcept = default;
+  SchedulerCore& operator=(SchedulerCore&&) noexcept = default;
+  SchedulerCore(const SchedulerCore&) = delete;
+  SchedulerCore& operator=(const SchedulerCore&) = delete;
+  virtual ~SchedulerCore() = default;
+
+  /// The ops name (`.name` in SCXPP_OPS_DEFINE), as shown in /sys/kernel/sched_ext/root/ops.
+  const std::string& name() const { return name_; }
+  /// The libbpf object; valid while this scheduler lives.
+  bpf_object* object() const { return obj_; }
+  /// Is the struct_ops link attached?
+  bool attached() const { return link_ != nullptr; }
+
+  /// Attaches the scheduler. Minimum kernel 6.12.
+  /// @return OK; kFailedPrecondition if already attached by this object;
+  ///         kAlreadyExists if another sched_ext scheduler is attached (EBUSY);
+  ///         kPermissionDenied without CAP_SYS_ADMIN; kInternal for other kernel errors
+  ///         (the message carries errno and libbpf's last words).
+  absl::Status Attach();
+  /// Detaches (destroys the link); the kernel records exit kind kUnregistered. Idempotent.
+  void Detach();
+  /// The exit record; kind kNone while the scheduler runs. See ReadExitInfo().
+  absl::StatusOr<ExitInfo> Exit(bool with_dump = true) const;
+  /// Has the scheduler exited (on its own, by the kernel, or by Detach())?
+  bool Exited() const;
+
+ protected:
+  using DestroyFn = void (*)(void*);
+  struct SkelDeleter {
+    DestroyFn destroy = nullptr;
+    void operator()(void* skel) const {
+      if (skel != nullptr && destroy != nullptr) destroy(skel);
+    }
+  };
+  struct LinkDeleter {
+    void operator()(bpf_link* link) const;
+  };
+
+  SchedulerCore(void* skel, DestroyFn destroy, bpf_object* obj);
+  /// Pre-flight checks, struct_ops discovery, hotplug sequence. Before configure.
+  absl::Status Setup(const SchedulerOptions& options);
+  /// bpf_object__load_skeleton() with error classification.
+  absl::Status Load(bpf_object_skeleton* skeleton);
+
+  // Member order is teardown order in reverse: link_ goes before skel_.
+  std::unique_ptr<void, SkelDeleter> skel_;
+  bpf_object* obj_ = nullptr;
+  bpf_object_skeleton* skeleton_ = nullptr;
+  bpf_map* ops_map_ = nullptr;
+  std::string name_;
+  std::unique_ptr<bpf_link, LinkDeleter> link_;
+};
+
+}  // namespace internal
+
+/// Owns one loaded sched_ext scheduler built from bpftool skeleton type `Skel` (the struct
+/// `bpftool gen skeleton ... name <n>` generates). Move-only.
+template <typename Skel>
+class Scheduler : public internal::SchedulerCore {
+ public:
+  /// `<name>__open_opts` from the generated skeleton.
+  using OpenFn = Skel* (*)(const bpf_object_open_opts*);
+  /// Writes read-only data (`skel.rodata->...`) and map sizes before load.
+  /// A non-OK status aborts Create() with that status.
+  using ConfigureFn = std::function<absl::Status(Skel&)>;
+
+  /// Opens, sets up, configures and loads the scheduler (not yet attached).
+  /// Minimum kernel: 6.12 with CONFIG_SCHED_CLASS_EXT.
+  /// @return the loaded scheduler, or:
+  ///   kUnimplemented — the kernel has no sched_ext;
+  ///   kAlreadyExists — another sched_ext scheduler is attached;
+  ///   kPermissionDenied — not root / no CAP_SYS_ADMIN;
+  ///   kInvalidArgument — the verifier rejected a program (message ends with the log tail);
+  ///   whatever `configure` returned; kInternal for other libbpf errors.
+  static absl::StatusOr<Scheduler> Create(OpenFn open, ConfigureFn configure = {},
+                                          SchedulerOptions options = {});
+
+  /// The skeleton: maps, bss/data, and (read-only after load) rodata.
+  Skel& skel() const { return *static_cast<Skel*>(skel_.get()); }
+
+  Scheduler(Scheduler&&) noexcept = default;
+  Scheduler& operator=(Scheduler&&) noexcept = default;
+
+ private:
+  using internal::SchedulerCore::SchedulerCore;
+  static void Destroy(void* p) {
+    auto* skel = static_cast<Skel*>(p);
+    if (skel->skeleton != nullptr) bpf_object__destroy_skeleton(skel->skeleton);
+    std::free(skel);
+  }
+};
+
+namespace internal {
+/// Opens a skeleton with scxpp's libbpf logging installed; errno-classified status.
+absl::StatusOr<void*> OpenSkeleton(void* (*open)(const bpf_object_open_opts*),
+                                   const SchedulerOptions& options);
+}  // namespace internal
+
+template <typename Skel>
+absl::StatusOr<Scheduler<Skel>> Scheduler<Skel>::Create(OpenFn open, ConfigureFn configure,
+                                                        SchedulerOptions options) {
+  absl::StatusOr<void*> raw = internal::OpenSkeleton(
+      reinterpret_cast<void* (*)(const bpf_object_open_opts*)>(open), options);
+  if (!raw.ok()) return raw.status();
+  Skel* skel = static_cast<Skel*>(*raw);
+  Scheduler sched(skel, &Scheduler::Destroy, skel->obj);
+  if (absl::Status s = sched.Setup(options); !s.ok()) return s;
+  if (configure) {
+    if (absl::Status s = configure(*skel); !s.ok()) return s;
+  }
+  if (absl::Status s = sched.Load(skel->skeleton); !s.ok()) return s;
+  return sched;
+}
+
+}  // namespace scxpp
+
+#endif  // SCXPP_SCHEDULER_H_

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one place libbpf errors become absl::Status.
+#ifndef SCXPP_LIB_INTERNAL_LIBBPF_ERRORS_H_
+#define SCXPP_LIB_INTERNAL_LIBBPF_ERRORS_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace scxpp::internal {
+
+// Routes libbpf's output through scxpp: everything is kept in a bounded in-memory log (for
+// error messages), and echoed to stderr when `verbose`. Idempotent; last call wins.
+void InstallLibbpfLogger(bool verbose);
+
+// Drops what the log holds (called before each step whose failure we report).
+void ClearLibbpfLog();
+
+// The last `max_lines` lines libbpf printed, joined with newlines.
+std::string LibbpfLogTail(int max_lines);
+
+enum class Step { kOpen, kLoad, kAttach };
+
+// Converts a negative errno from libbpf at `step` of scheduler `name` into a status that
+// names the step and the object and tells the user what to do.
+absl::Status LibbpfError(int err, Step step, std::string_view name);
+
+}  // namespace scxpp::internal
+
+#endif  // SCXPP_LIB_INTERNAL_LIBBPF_ERRORS_H_

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "lib/internal/libbpf_errors.h"
+
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace scxpp::internal {
+namespace {
+
+constexpr size_t kMaxLogLines = 400;
+
+struct LogState {
+  std::mutex mu;
+  std::deque<std::string> lines;
+  std::string partial;
+  bool verbose = false;
+};
+
+LogState& State() {
+  static auto* state = new LogState;
+  return *state;
+}
+
+int PrintFn(enum libbpf_print_level level, const char* fmt, va_list args) {
+  char buf[4096];
+  va_list copy;
+  va_copy(copy, args);
+  vsnprintf(buf, sizeof(buf), fmt, copy);
+  va_end(copy);
+  LogState& st = State();
+  std::lock_guard<std::mutex> lock(st.mu);
+  if (st.verbose) fputs(buf, stderr);
+  st.partial += buf;
+  size_t pos;
+  while ((pos = st.partial.find('\n')) != std::string::npos) {
+    st.lines.push_back(st.partial.substr(0, pos));
+    st.partial.erase(0, pos + 1);
+    if (st.lines.size() > kMaxLogLines) st.lines.pop_front();
+  }
+  (void)level;
+  return 0;
+}
+
+std::string Errno(int err) {
+  err = err < 0 ? -err : err;
+  return absl::StrCat(strerrorname_np(err) ? strerrorname_np(err) : "E?", " (", strerror(err),
+                      ")");
+}
+
+const char* StepName(Step step) {
+  switch (step) {
+    case Step::kOpen: return "open";
+    case Step::kLoad: return "load";
+    case Step::kAttach: return "attach";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void InstallLibbpfLogger(bool verbose) {
+  {
+    std::lock_guard<std::mutex> lock(State().mu);
+    State().verbose = verbose;
+  }
+  libbpf_set_print(PrintFn);
+}
+
+void ClearLibbpfLog() {
+  std::lock_guard<std::mutex> lock(State().mu);
+  State().lines.clear();
+  State().partial.clear();
+}
+
+std::string LibbpfLogTail(int max_lines) {
+  std::lock_guard<std::mutex> lock(State().mu);
+  const auto& lines = State().lines;
+  size_t n = std::min<size_t>(lines.size(), max_lines);
+  std::vector<std::string> tail(lines.end() - n, lines.end());
+  return absl::StrJoin(tail, "\n");
+}
+
+absl::Status LibbpfError(int err, Step step, std::string_view name) {
+  const std::string where = absl::StrCat(StepName(step), " ", std::string(name), ": ");
+  const int e = err < 0 ? -err : err;
+  if (e == EPERM) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        where, Errno(e), ": loading a sched_ext scheduler needs root (CAP_SYS_ADMIN and "
+        "CAP_BPF). Run it as root, e.g. with sudo."));
+  }
+  if (step == Step::kAttach && e == EBUSY) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        where, Errno(e), ": another sched_ext scheduler is already attached; stop it first "
+        "(cat /sys/kernel/sched_ext/root/ops names it)."));
+  }
+  if (step == Step::kLoad && (e == EACCES || e == EINVAL || e == E2BIG)) {
+    std::string tail = LibbpfLogTail(25);
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, "the BPF verifier rejected the program: ", Errno(e),
+        tail.empty() ? "" : "\n--- libbpf / verifier log (tail) ---\n", tail,
+        "\n(run with --verbose for the full log)"));
+  }
+  if (e == ENOENT || e == ESRCH || e == ENOTSUP) {
+    std::string tail = LibbpfLogTail(10);
+    return absl::UnimplementedError(absl::StrCat(
+        where, Errno(e), ": the running kernel lacks something this scheduler needs "
+        "(sched_ext, a kfunc or an ops field).",
+        tail.empty() ? "" : "\n--- libbpf log (tail) ---\n", tail));
+  }
+  std::string tail = LibbpfLogTail(10);
+  return absl::InternalError(absl::StrCat(where, Errno(e),
+                                          tail.empty() ? "" : "\n--- libbpf log (tail) ---\n",
+                                          tail));
+}
+
+}  // namespace scxpp::internal

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scxpp/scheduler.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "lib/internal/libbpf_errors.h"
+#include "scxpp/kernel.h"
+
+namespace scxpp {
+namespace internal {
+namespace {
+
+// A member of the struct_ops value (struct sched_ext_ops as the BPF object's BTF lays it
+// out), located by name: lets the library set ops fields without knowing the skeleton type.
+struct OpsField {
+  void* data = nullptr;
+  size_t size = 0;
+};
+
+OpsField FindOpsField(bpf_object* obj, bpf_map* ops_map, const char* field) {
+  const btf* b = bpf_object__btf(obj);
+  size_t value_size = 0;
+  auto* base = static_cast<char*>(bpf_map__initial_value(ops_map, &value_size));
+  if (b == nullptr || base == nullptr) return {};
+  const btf_type* t = btf__type_by_id(b, bpf_map__btf_value_type_id(ops_map));
+  if (t == nullptr || !btf_is_struct(t)) return {};
+  const btf_member* m = btf_members(t);
+  for (int i = 0; i < btf_vlen(t); ++i, ++m) {
+    if (strcmp(btf__name_by_offset(b, m->name_off), field) != 0) continue;
+    const size_t off = btf_member_bit_offset(t, i) / 8;
+    const __s64 sz = btf__resolve_size(b, m->type);
+    if (sz <= 0 || off + sz > value_size) return {};
+    return {base + off, static_cast<size_t>(sz)};
+  }
+  return {};
+}
+
+}  // namespace
+
+absl::StatusOr<void*> OpenSkeleton(void* (*open)(const bpf_object_open_opts*),
+                                   const SchedulerOptions& options) {
+  if (!options.skip_preflight) {
+    // Cheapest and clearest first: a kernel without sched_ext, a busy sched_ext, then
+    // privileges — each gets its own message before libbpf says anything obscure.
+    Kernel kernel;
+    if (absl::Status s = kernel.CheckCanAttach(); !s.ok()) return s;
+    if (absl::Status s = CheckPrivileges(); !s.ok()) return s;
+  }
+  InstallLibbpfLogger(options.verbose);
+  ClearLibbpfLog();
+  errno = 0;
+  void* skel = open(nullptr);
+  if (skel == nullptr) return LibbpfError(errno ? -errno : -EINVAL, Step::kOpen, "skeleton");
+  return skel;
+}
+
+void SchedulerCore::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
+
+SchedulerCore::SchedulerCore(void* skel, DestroyFn destroy, bpf_object* obj)
+    : skel_(skel, SkelDeleter{destroy}), obj_(obj), name_(bpf_object__name(obj)) {}
+
+absl::Status SchedulerCore::Setup(const SchedulerOptions& options) {
+  (void)options;
+  bpf_map* map;
+  bpf_object__for_each_map(map, obj_) {
+    if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS) continue;
+    if (ops_map_ != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "open ", name_, ": more than one struct_ops map ('", bpf_map__name(ops_map_),
+          "', '", bpf_map__name(map), "'); a scheduler object defines one ops table"));
+    }
+    ops_map_ = map;
+  }
+  if (ops_map_ == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "open ", name_, ": no struct_ops map; define the ops table with SCXPP_OPS_DEFINE()"));
+  }
+  if (OpsField f = FindOpsField(obj_, ops_map_, "name"); f.data != nullptr) {
+    name_ = std::string(static_cast<const char*>(f.data), strnlen(static_cast<const char*>(f.data), f.size));
+  }
+  // The kernel compares ops.hotplug_seq with its own counter at enable time and asks for a
+  // restart if a CPU came or went in between.
+  if (OpsField f = FindOpsField(obj_, ops_map_, "hotplug_seq"); f.data != nullptr && f.size == 8) {
+    const uint64_t seq = Kernel().HotplugSeq();
+    memcpy(f.data, &seq, sizeof(seq));
+  }
+  // Attach() attaches the ops map itself, after everything else.
+  bpf_map__set_autoattach(ops_map_, false);
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerCore::Load(bpf_object_skeleton* skeleton) {
+  ClearLibbpfLog();
+  if (int err = bpf_object__load_skeleton(skeleton); err != 0) {
+    return LibbpfError(err, Step::kLoad, name_);
+  }
+  skeleton_ = skeleton;
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerCore::Attach() {
+  if (link_ != nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("attach ", name_, ": already attached"));
+  }
+  ClearLibbpfLog();
+  // Non-struct_ops programs (tracing, timers) first, so they run when the scheduler starts.
+  if (int err = bpf_object__attach_skeleton(skeleton_); err != 0) {
+    return LibbpfError(err, Step::kAttach, name_);
+  }
+  errno = 0;
+  bpf_link* link = bpf_map__attach_struct_ops(ops_map_);
+  if (link == nullptr) {
+    const int err = errno ? errno : EINVAL;
+    absl::Status status = LibbpfError(-err, Step::kAttach, name_);
+    // ops.init() failing or the scheduler erroring out while enabling leaves an exit record.
+    if (absl::StatusOr<ExitInfo> exit = Exit(false); exit.ok() && exit->exited()) {
+      return absl::Status(status.code(), absl::StrCat(status.message(),
+                                                      "\nscheduler exited while enabling: ",
+                                                      exit->Summary()));
+    }
+    return status;
+  }
+  link_.reset(link);
+  return absl::OkStatus();
+}
+
+void SchedulerCore::Detach() { link_.reset(); }
+
+absl::StatusOr<ExitInfo> SchedulerCore::Exit(bool with_dump) const {
+  return ReadExitInfo(obj_, with_dump);
+}
+
+bool SchedulerCore::Exited() const {
+  absl::StatusOr<ExitInfo> e = Exit(false);
+  return e.ok() && e->exited();
+}
+
+}  // namespace internal
+}  // namespace scxpp
