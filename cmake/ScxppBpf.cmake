@@ -105,7 +105,8 @@ function(scxpp_add_bpf_skeleton target)
     list(APPEND flags "-idirafter" "${d}")
   endforeach()
 
-  file(RELATIVE_PATH rel_obj "${CMAKE_BINARY_DIR}" "${obj}")
+  # With policy CMP0116 (CMake >= 3.20) depfile paths are relative to the current binary dir.
+  file(RELATIVE_PATH rel_obj "${CMAKE_CURRENT_BINARY_DIR}" "${obj}")
   add_custom_command(
     OUTPUT "${obj}"
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${out}"

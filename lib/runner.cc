@@ -100,8 +100,8 @@ int Run(const StartFn& start, const RunOptions& options) {
       if (stats && options.stats_interval > absl::ZeroDuration() && absl::Now() >= next_stats) {
         next_stats += options.stats_interval;
         if (absl::StatusOr<StatsSample> now = stats->Read(); now.ok()) {
-          fmt::print("{}\n", options.stats_json ? stats->FormatJson(*now)
-                                                : stats->FormatLine(*now, prev ? &*prev : nullptr));
+          fmt::print("{}\n", options.stats_json ? FormatStatsJson(options.stats, *now)
+                                                : FormatStatsText(options.stats, *now, prev ? &*prev : nullptr));
           std::fflush(stdout);
           prev = *std::move(now);
         }
@@ -111,8 +111,8 @@ int Run(const StartFn& start, const RunOptions& options) {
     // Final stats while the maps are still there, then detach.
     if (stats) {
       if (absl::StatusOr<StatsSample> now = stats->Read(); now.ok()) {
-        fmt::print("{}\n", options.stats_json ? stats->FormatJson(*now)
-                                              : absl::StrCat("final: ", stats->FormatLine(*now, nullptr)));
+        fmt::print("{}\n", options.stats_json ? FormatStatsJson(options.stats, *now)
+                                              : absl::StrCat("final: ", FormatStatsText(options.stats, *now, nullptr)));
       }
     }
     s.Detach();

@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "scxpp/bpf/stats_common.h"
 
 namespace scxpp {
@@ -53,19 +55,21 @@ absl::StatusOr<StatsSample> StatsReader::Read() const {
   return sample;
 }
 
-std::string StatsReader::FormatLine(const StatsSample& now, const StatsSample* prev) const {
+std::string FormatStatsText(const std::vector<StatDesc>& descs, const StatsSample& now,
+                            const StatsSample* prev) {
   std::string out;
-  for (size_t i = 0; i < descs_.size(); ++i) {
-    absl::StrAppend(&out, i ? " " : "", descs_[i].name, "=", now.totals[i]);
-    if (prev != nullptr) absl::StrAppend(&out, "(+", now.totals[i] - prev->totals[i], ")");
+  for (size_t i = 0; i < descs.size() && i < now.totals.size(); ++i) {
+    absl::StrAppend(&out, i ? " " : "", descs[i].name, "=", now.totals[i]);
+    if (prev != nullptr && i < prev->totals.size()) absl::StrAppend(&out, "(+", now.totals[i] - prev->totals[i], ")");
   }
   return out;
 }
 
-std::string StatsReader::FormatJson(const StatsSample& now) const {
-  std::string out = absl::StrCat("{\"ts\":", absl::ToUnixMillis(now.at) / 1000.0);
-  for (size_t i = 0; i < descs_.size(); ++i) {
-    absl::StrAppend(&out, ",\"", descs_[i].name, "\":", now.totals[i]);
+std::string FormatStatsJson(const std::vector<StatDesc>& descs, const StatsSample& now) {
+  const int64_t ms = absl::ToUnixMillis(now.at);
+  std::string out = absl::StrCat("{\"ts\":", ms / 1000, ".", absl::StrFormat("%03d", static_cast<int>(ms % 1000)));
+  for (size_t i = 0; i < descs.size() && i < now.totals.size(); ++i) {
+    absl::StrAppend(&out, ",\"", descs[i].name, "\":", now.totals[i]);
   }
   out += "}";
   return out;

@@ -46,11 +46,6 @@ class StatsReader {
 
   const std::vector<StatDesc>& descs() const { return descs_; }
 
-  /// "name=value(+delta) ..." on one line; deltas against `prev` when given.
-  std::string FormatLine(const StatsSample& now, const StatsSample* prev) const;
-  /// One JSON object per sample: {"ts":..., "<name>": value, ...}.
-  std::string FormatJson(const StatsSample& now) const;
-
  private:
   StatsReader(const bpf_map* map, std::vector<StatDesc> descs, int ncpus);
   const bpf_map* map_;
@@ -58,6 +53,12 @@ class StatsReader {
   int ncpus_;
   mutable std::vector<uint64_t> buf_;
 };
+
+/// "name=value(+delta) ..." on one line; deltas against `prev` when given.
+std::string FormatStatsText(const std::vector<StatDesc>& descs, const StatsSample& now,
+                            const StatsSample* prev);
+/// One JSON object per sample: {"ts":<unix seconds>,"<name>":<value>,...}.
+std::string FormatStatsJson(const std::vector<StatDesc>& descs, const StatsSample& now);
 
 }  // namespace scxpp
 

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tests/util/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+
+namespace scxpp::testing {
+
+Subprocess::Subprocess(std::vector<std::string> argv) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return;
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, STDIN_FILENO);
+    // Runners block SIGINT/SIGTERM in their own way; start the child with defaults.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    dprintf(STDERR_FILENO, "exec %s: %s\n", args[0], strerror(errno));
+    _exit(127);
+  }
+  close(fds[1]);
+  fd_ = fds[0];
+}
+
+Subprocess::~Subprocess() {
+  if (pid_ > 0 && !status_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (fd_ >= 0) close(fd_);
+}
+
+void Subprocess::Drain(absl::Duration timeout) {
+  if (fd_ < 0) return;
+  pollfd p{fd_, POLLIN, 0};
+  const int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
+  if (poll(&p, 1, ms) <= 0) return;
+  char buf[4096];
+  ssize_t n = read(fd_, buf, sizeof(buf));
+  if (n > 0) {
+    output_.append(buf, n);
+  } else if (n == 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+bool Subprocess::WaitForOutput(const std::string& needle, absl::Duration timeout) {
+  const absl::Time end = absl::Now() + timeout;
+  while (output_.find(needle) == std::string::npos) {
+    if (absl::Now() > end) return false;
+    if (fd_ < 0) {
+      // The process closed its output (exited); nothing more will come.
+      return false;
+    }
+    Drain(absl::Milliseconds(50));
+  }
+  return true;
+}
+
+void Subprocess::Signal(int signo) {
+  if (pid_ > 0 && !status_) kill(pid_, signo);
+}
+
+std::optional<int> Subprocess::Wait(absl::Duration timeout) {
+  if (status_) return status_;
+  const absl::Time end = absl::Now() + timeout;
+  while (true) {
+    while (fd_ >= 0 && absl::Now() <= end) Drain(absl::Milliseconds(20));
+    int st = 0;
+    pid_t r = waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      return status_;
+    }
+    if (absl::Now() > end) return std::nullopt;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+RunResult RunCommand(std::vector<std::string> argv, absl::Duration timeout) {
+  Subprocess p(std::move(argv));
+  RunResult r;
+  r.status = p.Wait(timeout);
+  r.output = p.output();
+  return r;
+}
+
+std::string ReadFileTrimmed(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return "";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return std::string(absl::StripTrailingAsciiWhitespace(ss.str()));
+}
+
+}  // namespace scxpp::testing

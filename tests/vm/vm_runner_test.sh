@@ -1,0 +1,30 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# The VM runner's own contract: it returns the guest command's status, reports a kernel
+# crash as such (125, not as the command's failure) and enforces its timeout (124).
+set -u
+vm_run=$1
+logdir=$2
+mkdir -p "$logdir"
+fail=0
+expect() {
+  want=$1; shift
+  name=$1; shift
+  "$vm_run" --quiet --log "$logdir/$name.log" "$@" 2>"$logdir/$name.err"
+  got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL $name: want exit $want, got $got"; cat "$logdir/$name.err"; fail=1
+  else
+    echo "ok   $name: exit $got ($(tail -n 1 "$logdir/$name.err"))"
+  fi
+}
+# The guest sees sched_ext, cgroup2 with the cpu controller, bpffs and the kernel config.
+expect 7 status -- 'test "$(cat /sys/kernel/sched_ext/state)" = disabled || exit 1
+  grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || exit 2
+  mount | grep -q " /sys/fs/bpf type bpf" || exit 3
+  test -r /boot/config-$(uname -r) || exit 4
+  test -x /usr/bin/hackbench -a -x /usr/bin/stress-ng -a -x /usr/bin/cyclictest || exit 5
+  exit 7'
+expect 125 panic -- 'echo c > /proc/sysrq-trigger; sleep 30'
+expect 124 timeout --timeout 25 -- 'sleep 600'
+exit $fail
