@@ -44,9 +44,9 @@ std::string ExitKindName(ExitKind kind);
 
 /// A decoded exit record.
 struct ExitInfo {
-  ExitKind kind = ExitKind::kNone;
+  ExitKind kind = ExitKind::kNone;  ///< How it ended; kNone while it runs.
   int32_t exit_cpu = -1;  ///< CPU that triggered the exit; -1 if unknown (kernel < 6.17).
-  int64_t exit_code = 0;
+  int64_t exit_code = 0;  ///< [63..48] action, [47..32] reason, [31..0] user code.
   uint64_t flags = 0;     ///< SCX_EFLAG_*; bit 0 = ops.init() had completed.
   std::string reason;     ///< The kernel's reason, e.g. "unregistered from user space".
   std::string message;    ///< Details (the scx_bpf_error() text, the stalled task, ...).

@@ -22,6 +22,7 @@ std::string_view SchedExtStateName(SchedExtState state);
 /// A view of the kernel through a sysfs root (default "/sys"; tests pass a fake tree).
 class Kernel {
  public:
+  /// A view through `sysfs_root` (the directory that holds `kernel/sched_ext`).
   explicit Kernel(std::string sysfs_root = "/sys") : sysfs_root_(std::move(sysfs_root)) {}
 
   /// Does this kernel have sched_ext (CONFIG_SCHED_CLASS_EXT, Linux >= 6.12)?

@@ -29,7 +29,9 @@ struct bpf_map;
 struct bpf_object;
 struct bpf_object_open_opts;
 struct bpf_object_skeleton;
+/// @cond
 extern "C" void bpf_object__destroy_skeleton(struct bpf_object_skeleton* s);
+/// @endcond
 
 namespace scxpp {
 
@@ -127,7 +129,9 @@ class Scheduler : public internal::SchedulerCore {
   /// The skeleton: maps, bss/data, and (read-only after load) rodata.
   Skel& skel() const { return *static_cast<Skel*>(skel_.get()); }
 
+  /// Move-only: one owner per loaded scheduler.
   Scheduler(Scheduler&&) noexcept = default;
+  /// Move assignment; the scheduler previously held here is detached and destroyed.
   Scheduler& operator=(Scheduler&&) noexcept = default;
 
  private:

@@ -11,6 +11,7 @@
 #include <cstdbool>
 #include <cstdint>
 
+/// @cond
 typedef __u8 u8;
 typedef __u16 u16;
 typedef __u32 u32;
@@ -19,5 +20,6 @@ typedef __s8 s8;
 typedef __s16 s16;
 typedef __s32 s32;
 typedef __s64 s64;
+/// @endcond
 
 #endif  // SCXPP_SKELETON_TYPES_H_

@@ -19,8 +19,8 @@ namespace scxpp {
 
 /// Name and description of one counter.
 struct StatDesc {
-  std::string name;
-  std::string description;
+  std::string name;         ///< Short identifier, used as the JSON / Prometheus key.
+  std::string description;  ///< One-line meaning, for help output and metric HELP.
 };
 
 #define SCXPP__STAT_DESC(id, name, desc) ::scxpp::StatDesc{name, desc},
@@ -29,8 +29,8 @@ struct StatDesc {
 
 /// Counter totals (summed over CPUs) at one moment.
 struct StatsSample {
-  absl::Time at;
-  std::vector<uint64_t> totals;
+  absl::Time at;                 ///< When it was read.
+  std::vector<uint64_t> totals;  ///< One per StatDesc, in list order.
 };
 
 /// Reads the per-CPU counter map of a loaded scheduler.
@@ -44,6 +44,7 @@ class StatsReader {
   /// Reads every counter, summed over possible CPUs. kInternal if the map read fails.
   absl::StatusOr<StatsSample> Read() const;
 
+  /// The counter list this reader was bound with.
   const std::vector<StatDesc>& descs() const { return descs_; }
 
  private:
@@ -57,7 +58,7 @@ class StatsReader {
 /// "name=value(+delta) ..." on one line; deltas against `prev` when given.
 std::string FormatStatsText(const std::vector<StatDesc>& descs, const StatsSample& now,
                             const StatsSample* prev);
-/// One JSON object per sample: {"ts":<unix seconds>,"<name>":<value>,...}.
+/// One JSON object per sample: `{"ts":<seconds since the epoch>,"<name>":<value>,...}`.
 std::string FormatStatsJson(const std::vector<StatDesc>& descs, const StatsSample& now);
 
 }  // namespace scxpp

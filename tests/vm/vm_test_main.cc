@@ -17,9 +17,10 @@ int main(int argc, char** argv) {
                  "(or `ctest -L vm` from the build directory)\n", argv[0], argv[0]);
     return 2;
   }
+  const int rc = RUN_ALL_TESTS();
   if (::testing::UnitTest::GetInstance()->test_to_run_count() == 0) {
     std::fprintf(stderr, "no VM test matches the filter: refusing to pass vacuously\n");
     return 3;
   }
-  return RUN_ALL_TESTS();
+  return rc;
 }

@@ -22,11 +22,13 @@ struct {
 	__type(value, struct scxpp_exit_dump);
 } SCXPP_EXIT_DUMP_MAP SEC(".maps");
 
-/* Older kernels' view of scx_exit_info, for CO-RE field probing. */
+/// @cond
+/* Fields of scx_exit_info older kernels lack, for CO-RE field probing. */
 struct scx_exit_info___scxpp_v2 {
 	s32 exit_cpu;
 	u64 flags;
 };
+/// @endcond
 
 static __always_inline void scxpp_record_exit(struct scx_exit_info *ei)
 {

@@ -22,17 +22,19 @@
 /* Debug dump buffer; also what SCXPP_OPS_DEFINE() sets as ops.exit_dump_len. */
 #define SCXPP_EXIT_DUMP_LEN 32768
 
+/** The exit record (value of map SCXPP_EXIT_INFO_MAP). */
 struct scxpp_exit_info {
-	__s32 kind;      /* enum scx_exit_kind; 0 until the scheduler exited */
-	__s32 exit_cpu;  /* CPU that triggered the exit, -1 if unknown (kernel >= 6.17) */
-	__s64 exit_code; /* [63..48] system action, [47..32] system reason, [31..0] user */
-	__u64 flags;     /* SCX_EFLAG_* (kernel >= 6.16), 0 if unknown */
-	char reason[SCXPP_EXIT_REASON_LEN];
-	char msg[SCXPP_EXIT_MSG_LEN];
+	__s32 kind;      /**< enum scx_exit_kind; 0 until the scheduler exited */
+	__s32 exit_cpu;  /**< CPU that triggered the exit; -1 if unknown (older kernels) */
+	__s64 exit_code; /**< [63..48] system action, [47..32] system reason, [31..0] user */
+	__u64 flags;     /**< SCX_EFLAG_*; 0 where the kernel lacks the field */
+	char reason[SCXPP_EXIT_REASON_LEN]; /**< the kernel's reason string */
+	char msg[SCXPP_EXIT_MSG_LEN];       /**< details: error text, stalled task, ... */
 };
 
+/** The debug dump (value of map SCXPP_EXIT_DUMP_MAP). */
 struct scxpp_exit_dump {
-	char text[SCXPP_EXIT_DUMP_LEN];
+	char text[SCXPP_EXIT_DUMP_LEN]; /**< NUL-terminated dump text */
 };
 
 #endif /* SCXPP_BPF_EXIT_INFO_COMMON_H_ */
