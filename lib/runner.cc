@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -16,15 +17,26 @@
 
 ABSL_FLAG(absl::Duration, stats_interval, absl::Seconds(1),
           "How often to print the scheduler's stats (e.g. 500ms, 2s); 0 disables them.");
-ABSL_FLAG(std::string, stats_format, "text", "Stats output: text (one line) or json (JSON lines).");
+ABSL_FLAG(std::string, stats_format, "text",
+          "Stats output: text (one line), table (aligned, for humans), json (JSON lines) or "
+          "prometheus (text exposition format).");
+ABSL_FLAG(std::string, stats_prometheus_file, "",
+          "If set, rewrite this file atomically every interval with the stats in Prometheus "
+          "format, for node-exporter's textfile collector (name it *.prom).");
 ABSL_FLAG(bool, verbose, false, "Print libbpf's debug output, including the verifier log.");
 
 namespace scxpp {
 
-RunOptions RunOptionsFromFlags() {
+absl::StatusOr<RunOptions> RunOptionsFromFlags() {
   RunOptions o;
   o.stats_interval = absl::GetFlag(FLAGS_stats_interval);
-  o.stats_json = absl::GetFlag(FLAGS_stats_format) == "json";
+  absl::StatusOr<StatsFormat> format = ParseStatsFormat(absl::GetFlag(FLAGS_stats_format));
+  if (!format.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--stats_format: ", std::string(format.status().message())));
+  }
+  o.stats_format = *format;
+  o.stats_prometheus_file = absl::GetFlag(FLAGS_stats_prometheus_file);
   o.verbose = absl::GetFlag(FLAGS_verbose);
   return o;
 }
@@ -63,6 +75,42 @@ class SignalWatch {
   int fd_ = -1;
 };
 
+// Prints one stats sample in the chosen format and rewrites the Prometheus file if asked.
+// Warns once about a file that cannot be written, not every interval.
+void ReportStats(const RunOptions& o, const std::string& sched_name, const StatsSample& now,
+                 const StatsSample* prev, bool final, bool* file_warned) {
+  std::optional<StatsDelta> delta;
+  if (prev != nullptr) delta = Delta(*prev, now);
+  const StatsDelta* d = delta ? &*delta : nullptr;
+  std::string prometheus;
+  if (o.stats_format == StatsFormat::kPrometheus || !o.stats_prometheus_file.empty()) {
+    prometheus = FormatStatsPrometheus(o.stats, now, sched_name);
+  }
+  switch (o.stats_format) {
+    case StatsFormat::kText:
+      fmt::print("{}{}\n", final ? "final: " : "",
+                 FormatStatsText(o.stats, now, final ? nullptr : prev));
+      break;
+    case StatsFormat::kTable:
+      fmt::print("{}{}\n", final ? "final:\n" : "", FormatStatsTable(o.stats, now, d));
+      break;
+    case StatsFormat::kJson:
+      fmt::print("{}\n", FormatStatsJson(o.stats, now, d));
+      break;
+    case StatsFormat::kPrometheus:  // A comment line keeps the output parseable.
+      fmt::print("{}{}\n", final ? "# final\n" : "", prometheus);
+      break;
+  }
+  std::fflush(stdout);
+  if (!o.stats_prometheus_file.empty()) {
+    absl::Status w = WritePrometheusFile(o.stats_prometheus_file, prometheus);
+    if (!w.ok() && !*file_warned) {
+      fmt::print(stderr, "warning: {}\n", std::string(w.message()));
+    }
+    *file_warned = !w.ok();
+  }
+}
+
 }  // namespace
 
 int Run(const StartFn& start, const RunOptions& options) {
@@ -90,7 +138,8 @@ int Run(const StartFn& start, const RunOptions& options) {
     fmt::print("scxpp: scheduler '{}' attached\n", s.name());
     std::fflush(stdout);
 
-    std::optional<StatsSample> prev;
+    StatsSample now, prev;  // Swapped after each read, so reads reuse their buffers.
+    bool have_prev = false, file_warned = false;
     const absl::Duration poll_every = absl::Milliseconds(100);
     absl::Time next_stats = absl::Now() + options.stats_interval;
     int signo = 0;
@@ -99,20 +148,18 @@ int Run(const StartFn& start, const RunOptions& options) {
       if (signo != 0) break;
       if (stats && options.stats_interval > absl::ZeroDuration() && absl::Now() >= next_stats) {
         next_stats += options.stats_interval;
-        if (absl::StatusOr<StatsSample> now = stats->Read(); now.ok()) {
-          fmt::print("{}\n", options.stats_json ? FormatStatsJson(options.stats, *now)
-                                                : FormatStatsText(options.stats, *now, prev ? &*prev : nullptr));
-          std::fflush(stdout);
-          prev = *std::move(now);
+        if (stats->ReadInto(&now).ok()) {
+          ReportStats(options, s.name(), now, have_prev ? &prev : nullptr, false, &file_warned);
+          std::swap(now, prev);
+          have_prev = true;
         }
       }
     }
     if (signo != 0) fmt::print("scxpp: {} received, detaching\n", strsignal(signo));
     // Final stats while the maps are still there, then detach.
     if (stats) {
-      if (absl::StatusOr<StatsSample> now = stats->Read(); now.ok()) {
-        fmt::print("{}\n", options.stats_json ? FormatStatsJson(options.stats, *now)
-                                              : absl::StrCat("final: ", FormatStatsText(options.stats, *now, nullptr)));
+      if (stats->ReadInto(&now).ok()) {
+        ReportStats(options, s.name(), now, have_prev ? &prev : nullptr, true, &file_warned);
       }
     }
     s.Detach();

@@ -9,19 +9,14 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "fmt/core.h"
 #include "lib/internal/libbpf_errors.h"
+#include "lib/internal/ops_compat.h"
+#include "scxpp/features.h"
 #include "scxpp/kernel.h"
 
 namespace scxpp {
 namespace internal {
-namespace {
-
-// A member of the struct_ops value (struct sched_ext_ops as the BPF object's BTF lays it
-// out), located by name: lets the library set ops fields without knowing the skeleton type.
-struct OpsField {
-  void* data = nullptr;
-  size_t size = 0;
-};
 
 OpsField FindOpsField(bpf_object* obj, bpf_map* ops_map, const char* field) {
   const btf* b = bpf_object__btf(obj);
@@ -41,7 +36,30 @@ OpsField FindOpsField(bpf_object* obj, bpf_map* ops_map, const char* field) {
   return {};
 }
 
-}  // namespace
+std::vector<std::string> ClearOpsFieldsMissingIn(const KernelFeatures& kernel, bpf_object* obj,
+                                                 bpf_map* ops_map) {
+  std::vector<std::string> cleared;
+  const btf* b = bpf_object__btf(obj);
+  const btf_type* t = btf__type_by_id(b, bpf_map__btf_value_type_id(ops_map));
+  if (t == nullptr || !btf_is_struct(t)) return cleared;
+  const char* type_name = btf__name_by_offset(b, t->name_off);
+  const btf_member* m = btf_members(t);
+  for (int i = 0; i < btf_vlen(t); ++i, ++m) {
+    const char* name = btf__name_by_offset(b, m->name_off);
+    if (kernel.HasStructField(type_name, name)) continue;
+    OpsField f = FindOpsField(obj, ops_map, name);
+    if (f.data == nullptr) continue;
+    const auto* bytes = static_cast<const unsigned char*>(f.data);
+    bool zero = true;
+    for (size_t j = 0; j < f.size; ++j) zero = zero && bytes[j] == 0;
+    if (zero) continue;
+    memset(f.data, 0, f.size);
+    std::string_view since = OpsFieldSince(name);
+    cleared.push_back(absl::StrCat(type_name, ".", name,
+                                   since.empty() ? "" : absl::StrCat(" (added in ", std::string(since), ")")));
+  }
+  return cleared;
+}
 
 absl::StatusOr<void*> OpenSkeleton(void* (*open)(const bpf_object_open_opts*),
                                    const SchedulerOptions& options) {
@@ -89,6 +107,14 @@ absl::Status SchedulerCore::Setup(const SchedulerOptions& options) {
   if (OpsField f = FindOpsField(obj_, ops_map_, "hotplug_seq"); f.data != nullptr && f.size == 8) {
     const uint64_t seq = Kernel().HotplugSeq();
     memcpy(f.data, &seq, sizeof(seq));
+  }
+  // Drop what the running kernel's sched_ext_ops lacks (newer callbacks and fields), with a
+  // note for each, so one object loads on every supported kernel.
+  if (absl::StatusOr<KernelFeatures> kernel = KernelFeatures::FromRunningKernel(); kernel.ok()) {
+    for (const std::string& field : ClearOpsFieldsMissingIn(*kernel, obj_, ops_map_)) {
+      fmt::print(stderr, "scxpp: note: kernel {} has no {}; {} runs without it\n",
+                 Kernel::Release(), field, name_);
+    }
   }
   // Attach() attaches the ops map itself, after everything else.
   bpf_map__set_autoattach(ops_map_, false);

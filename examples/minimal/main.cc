@@ -18,13 +18,17 @@ int main(int argc, char** argv) {
     return scxpp::kExitStartFailed;
   }
 
-  scxpp::RunOptions options = scxpp::RunOptionsFromFlags();
-  options.stats = SCXPP_STATS_DESCS(MINIMAL_STATS);
+  absl::StatusOr<scxpp::RunOptions> options = scxpp::RunOptionsFromFlags();
+  if (!options.ok()) {
+    fprintf(stderr, "error: %s\n", std::string(options.status().message()).c_str());
+    return scxpp::kExitStartFailed;
+  }
+  options->stats = SCXPP_STATS_DESCS(MINIMAL_STATS);
   return scxpp::Run<minimal>(
       &minimal__open_opts,
       [&](minimal& skel) {
         skel.rodata->slice_ns = uint64_t{slice_us} * 1000;
         return absl::OkStatus();
       },
-      options);
+      *options);
 }

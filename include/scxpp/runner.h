@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,14 +28,20 @@ enum RunExitStatus : int {
 /// How Run() behaves; RunOptionsFromFlags() fills it from the shared flags.
 struct RunOptions {
   absl::Duration stats_interval = absl::Seconds(1);  ///< 0 disables periodic stats.
-  bool stats_json = false;                           ///< JSON lines instead of a text line.
+  StatsFormat stats_format = StatsFormat::kText;     ///< How stats are printed.
+  /// When not empty, rewritten atomically each interval with the stats in Prometheus text
+  /// format (see WritePrometheusFile(); for node-exporter's textfile collector, `*.prom`).
+  std::string stats_prometheus_file;
   bool verbose = false;                              ///< libbpf debug output.
   int max_restarts = 8;                              ///< Restarts on SCX_ECODE_ACT_RESTART.
   std::vector<StatDesc> stats;                       ///< The scheduler's counter list.
 };
 
-/// The flags every example shares: --stats_interval, --stats_format=text|json, --verbose.
-RunOptions RunOptionsFromFlags();
+/// The flags every example shares: --stats_interval,
+/// --stats_format=text|table|json|prometheus, --stats_prometheus_file, --verbose.
+/// @return the options; kInvalidArgument for a bad --stats_format (the message names the
+///         flag and the choices), for main() to print before returning kExitStartFailed.
+absl::StatusOr<RunOptions> RunOptionsFromFlags();
 
 namespace internal {
 using StartFn = std::function<absl::StatusOr<std::unique_ptr<SchedulerCore>>(bool verbose)>;

@@ -22,4 +22,11 @@ typedef __s32 s32;
 typedef __s64 s64;
 /// @endcond
 
+// Types of scxpp's building blocks that schedulers keep in their global data.
+#include "scxpp/bpf/dsq_plan_common.h"
+#include "scxpp/bpf/exit_info_common.h"
+#include "scxpp/bpf/sched_math_common.h"
+#include "scxpp/bpf/stats_common.h"
+#include "scxpp/bpf/topology_common.h"
+
 #endif  // SCXPP_SKELETON_TYPES_H_

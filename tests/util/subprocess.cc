@@ -63,9 +63,17 @@ void Subprocess::Drain(absl::Duration timeout) {
   }
 }
 
-bool Subprocess::WaitForOutput(const std::string& needle, absl::Duration timeout) {
+bool Subprocess::WaitForOutput(const std::string& needle, absl::Duration timeout, int count) {
   const absl::Time end = absl::Now() + timeout;
-  while (output_.find(needle) == std::string::npos) {
+  auto found = [&] {
+    int n = 0;
+    for (size_t pos = output_.find(needle); pos != std::string::npos;
+         pos = output_.find(needle, pos + needle.size())) {
+      if (++n >= count) return true;
+    }
+    return false;
+  };
+  while (!found()) {
     if (absl::Now() > end) return false;
     if (fd_ < 0) {
       // The process closed its output (exited); nothing more will come.

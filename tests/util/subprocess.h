@@ -23,8 +23,8 @@ class Subprocess {
   Subprocess& operator=(const Subprocess&) = delete;
 
   pid_t pid() const { return pid_; }
-  // Reads output until `needle` appears or `timeout` passes; true if it appeared.
-  bool WaitForOutput(const std::string& needle, absl::Duration timeout);
+  // Reads output until `needle` appears `count` times or `timeout` passes; true if it did.
+  bool WaitForOutput(const std::string& needle, absl::Duration timeout, int count = 1);
   void Signal(int signo);
   // Waits for exit (reading the rest of the output); the exit status, 128+sig if killed,
   // nullopt on timeout.

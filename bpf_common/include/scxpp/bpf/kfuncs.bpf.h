@@ -13,6 +13,17 @@
 #ifndef SCXPP_BPF_KFUNCS_BPF_H_
 #define SCXPP_BPF_KFUNCS_BPF_H_
 
+/* errno values BPF callbacks return (vmlinux.h has no errno macros). */
+#ifndef ENOMEM
+#define EPERM 1
+#define ENOENT 2
+#define E2BIG 7
+#define ENOMEM 12
+#define EBUSY 16
+#define EINVAL 22
+#define ENOSPC 28
+#endif
+
 /* Present in every sched_ext kernel (6.12+). */
 s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
 void scx_bpf_destroy_dsq(u64 dsq_id) __ksym;
@@ -25,6 +36,7 @@ s32 scx_bpf_pick_idle_cpu(const struct cpumask *cpus_allowed, u64 flags) __ksym;
 s32 scx_bpf_task_cpu(const struct task_struct *p) __ksym;
 bool scx_bpf_task_running(const struct task_struct *p) __ksym;
 u32 scx_bpf_nr_cpu_ids(void) __ksym;
+bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask *cpumask) __ksym;
 void scx_bpf_exit_bstr(s64 exit_code, char *fmt, unsigned long long *data, u32 data__sz) __ksym;
 void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data_len) __ksym;
 
@@ -39,6 +51,27 @@ void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vt
 bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
 /* 6.14 */
 u64 scx_bpf_now(void) __ksym __weak;
+
+/*
+ * Flags whose values changed between kernels (SCX_ENQ_* mirror the core scheduler's
+ * ENQUEUE_* bits: SCX_ENQ_HEAD is 0x10 on 6.16 and 0x10000 on 7.3). Read through CO-RE, so
+ * libbpf writes the running kernel's value into the program at load time; an enumerator the
+ * kernel lacks reads as 0. Use these, not the compile-time SCX_ENQ_* from vmlinux.h.
+ */
+#define SCXPP_KENUM(type, name) \
+	(bpf_core_enum_value_exists(enum type, name) ? bpf_core_enum_value(enum type, name) : 0)
+#define SCXPP_ENQ_WAKEUP SCXPP_KENUM(scx_enq_flags, SCX_ENQ_WAKEUP)
+#define SCXPP_ENQ_HEAD SCXPP_KENUM(scx_enq_flags, SCX_ENQ_HEAD)
+#define SCXPP_ENQ_CPU_SELECTED SCXPP_KENUM(scx_enq_flags, SCX_ENQ_CPU_SELECTED)
+#define SCXPP_ENQ_PREEMPT SCXPP_KENUM(scx_enq_flags, SCX_ENQ_PREEMPT)
+#define SCXPP_ENQ_REENQ SCXPP_KENUM(scx_enq_flags, SCX_ENQ_REENQ)
+#define SCXPP_ENQ_LAST SCXPP_KENUM(scx_enq_flags, SCX_ENQ_LAST)
+#define SCXPP_ENQ_IMMED SCXPP_KENUM(scx_enq_flags, SCX_ENQ_IMMED) /* 7.x; 0 before */
+#define SCXPP_DEQ_SLEEP SCXPP_KENUM(scx_deq_flags, SCX_DEQ_SLEEP)
+#define SCXPP_DEQ_SCHED_CHANGE SCXPP_KENUM(scx_deq_flags, SCX_DEQ_SCHED_CHANGE) /* 0 on 6.16 */
+/* Stable since 6.12; here for symmetry. */
+#define SCXPP_KICK_IDLE SCX_KICK_IDLE
+#define SCXPP_KICK_PREEMPT SCX_KICK_PREEMPT
 
 /* Insert @p into @dsq_id (FIFO). From select_cpu/enqueue/dispatch. */
 static __always_inline void scxpp_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,

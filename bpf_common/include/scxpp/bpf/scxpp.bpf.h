@@ -20,9 +20,13 @@
 _Static_assert(SCX_DSQ_FLAG_BUILTIN, "vmlinux.h lacks 64-bit enum values: regenerate it with "
 				     "a newer bpftool/pahole and compile with clang >= 16");
 
+#include "sched_math_common.h"
 #include "kfuncs.bpf.h"
 #include "exit_info.bpf.h"
 #include "stats.bpf.h"
+#include "task_ctx.bpf.h"
+#include "dsq.bpf.h"
+#include "idle.bpf.h"
 
 /* A struct_ops callback: `s32 SCXPP_OPS(my_select_cpu, struct task_struct *p, ...)`. */
 #define SCXPP_OPS(name, args...) SEC("struct_ops/" #name) BPF_PROG(name, ##args)

@@ -10,4 +10,12 @@
 #include <linux/types.h>
 #endif
 
+/* Helpers in *_common.h headers: always inlined in BPF, plain inline functions on the host
+ * (where they are unit-tested). */
+#ifdef __bpf__
+#define SCXPP_COMMON_INLINE static __always_inline
+#else
+#define SCXPP_COMMON_INLINE static inline
+#endif
+
 #endif /* SCXPP_BPF_TYPES_COMMON_H_ */

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * DSQ helpers: create a DSQ plan (dsq_plan_common.h) in ops.init, direct dispatch, and
+ * preemption kicks.
+ */
+#ifndef SCXPP_BPF_DSQ_BPF_H_
+#define SCXPP_BPF_DSQ_BPF_H_
+
+#include "dsq_plan_common.h"
+
+/*
+ * Create every DSQ of @plan (from ops.init, which may sleep). Returns 0 or the first error
+ * (after reporting it with scxpp_error(), which names the DSQ).
+ */
+static __always_inline s32 scxpp_dsq_plan_create(const volatile struct scxpp_dsq_plan *plan)
+{
+	u32 kind, i;
+	s32 ret;
+
+	for (kind = SCXPP_DSQ_SHARED; kind < SCXPP_DSQ_NR_KINDS; kind++) {
+		u32 nr = plan->nr[kind];
+
+		bpf_for(i, 0, nr) {
+			ret = scx_bpf_create_dsq(SCXPP_DSQ_ID(kind, i), -1);
+			if (ret) {
+				scxpp_error("creating DSQ kind %u index %u failed: %d", kind, i, ret);
+				return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Put @p on the local DSQ of the CPU select_cpu() returns (call from select_cpu). */
+static __always_inline void scxpp_dispatch_local(struct task_struct *p, u64 slice, u64 enq_flags)
+{
+	scxpp_dsq_insert(p, SCX_DSQ_LOCAL, slice, enq_flags);
+}
+
+/* Put @p on @cpu's local DSQ (from enqueue or dispatch). */
+static __always_inline void scxpp_dispatch_local_on(struct task_struct *p, s32 cpu, u64 slice,
+						    u64 enq_flags)
+{
+	scxpp_dsq_insert(p, SCX_DSQ_LOCAL_ON | (u64)cpu, slice, enq_flags);
+}
+
+/* Make @cpu drop what it runs now and go through dispatch (its current task's slice ends). */
+static __always_inline void scxpp_kick_preempt(s32 cpu)
+{
+	scx_bpf_kick_cpu(cpu, SCXPP_KICK_PREEMPT);
+}
+
+/* Wake @cpu if it is idle, so it looks for work. */
+static __always_inline void scxpp_kick_idle(s32 cpu)
+{
+	scx_bpf_kick_cpu(cpu, SCXPP_KICK_IDLE);
+}
+
+#endif /* SCXPP_BPF_DSQ_BPF_H_ */

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// testsched: the VM tests' scheduler with injectable faults (see testsched.bpf.c).
+#include <cstring>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "badverifier.skel.h"
+#include "scxpp/runner.h"
+#include "testsched.skel.h"
+#include "testsched_intf.h"
+
+ABSL_FLAG(std::string, fault, "none", "none|error|stall|restart|init");
+ABSL_FLAG(uint64_t, fault_after, 200, "dispatches before an error/restart fault fires");
+ABSL_FLAG(std::string, stall_comm, "stallme", "comm of the tasks the stall fault strands");
+ABSL_FLAG(bool, bad_verifier, false, "load the object the verifier rejects instead");
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  absl::StatusOr<scxpp::RunOptions> parsed = scxpp::RunOptionsFromFlags();
+  if (!parsed.ok()) {
+    fprintf(stderr, "error: %s\n", std::string(parsed.status().message()).c_str());
+    return scxpp::kExitStartFailed;
+  }
+  scxpp::RunOptions options = *parsed;
+  if (absl::GetFlag(FLAGS_bad_verifier)) {
+    options.stats.clear();
+    return scxpp::Run<badverifier>(&badverifier__open_opts, {}, options);
+  }
+  const std::string f = absl::GetFlag(FLAGS_fault);
+  uint32_t fault = TESTSCHED_FAULT_NONE;
+  if (f == "error") fault = TESTSCHED_FAULT_ERROR;
+  else if (f == "stall") fault = TESTSCHED_FAULT_STALL;
+  else if (f == "restart") fault = TESTSCHED_FAULT_RESTART;
+  else if (f == "init") fault = TESTSCHED_FAULT_INIT;
+  else if (f != "none") {
+    fprintf(stderr, "error: --fault=%s: use none|error|stall|restart|init\n", f.c_str());
+    return scxpp::kExitStartFailed;
+  }
+  options.stats = SCXPP_STATS_DESCS(TESTSCHED_STATS);
+  int starts = 0;
+  return scxpp::Run<testsched>(
+      &testsched__open_opts,
+      [&](testsched& skel) {
+        // A restart fault fires on the first start only, so the restart is seen to work.
+        skel.rodata->fault = (fault == TESTSCHED_FAULT_RESTART && starts > 0) ? 0 : fault;
+        skel.rodata->fault_after = absl::GetFlag(FLAGS_fault_after);
+        std::string comm = absl::GetFlag(FLAGS_stall_comm);
+        strncpy(const_cast<char*>(skel.rodata->stall_comm), comm.c_str(), 15);
+        ++starts;
+        return absl::OkStatus();
+      },
+      options);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The test scheduler's shared definitions: its faults and its stats. */
+#ifndef SCXPP_TESTS_VM_TESTSCHED_INTF_H_
+#define SCXPP_TESTS_VM_TESTSCHED_INTF_H_
+
+#include <scxpp/bpf/stats_common.h>
+
+enum testsched_fault {
+	TESTSCHED_FAULT_NONE = 0,
+	TESTSCHED_FAULT_ERROR = 1,   /* scxpp_error() after fault_after dispatches */
+	TESTSCHED_FAULT_STALL = 2,   /* strand tasks named stall_comm on a DSQ nobody serves */
+	TESTSCHED_FAULT_RESTART = 3, /* exit asking userspace to restart, after fault_after */
+	TESTSCHED_FAULT_INIT = 4,    /* ops.init fails */
+};
+
+#define TESTSCHED_STATS(X)                                              \
+	X(ENQUEUED, "enqueued", "tasks queued by vtime")                 \
+	X(DIRECT, "direct", "wakeups dispatched to an idle CPU")         \
+	X(DISPATCHED, "dispatched", "tasks moved to a local DSQ")        \
+	X(STRANDED, "stranded", "tasks put where nothing serves them")
+
+SCXPP_STATS_ENUM(testsched_stat, TESTSCHED_STATS);
+
+#endif /* SCXPP_TESTS_VM_TESTSCHED_INTF_H_ */
