@@ -82,6 +82,25 @@ std::optional<uint64_t> KernelFeatures::EnumValue(std::string_view name) const {
   return std::nullopt;
 }
 
+namespace {
+absl::Status TooOld(std::string what, std::string_view since) {
+  return absl::UnimplementedError(absl::StrCat(
+      "this kernel lacks ", what,
+      since.empty() ? "" : absl::StrCat(" (added in Linux ", std::string(since), ")"),
+      "; run a newer sched_ext kernel (scripts/setup fetches the newest into the VM)"));
+}
+}  // namespace
+
+absl::Status KernelFeatures::RequireKfunc(std::string_view name, std::string_view since) const {
+  if (HasKfunc(name)) return absl::OkStatus();
+  return TooOld(absl::StrCat("kfunc ", std::string(name)), since);
+}
+
+absl::Status KernelFeatures::RequireOpsField(std::string_view field) const {
+  if (HasOpsField(field)) return absl::OkStatus();
+  return TooOld(absl::StrCat("sched_ext_ops.", std::string(field)), OpsFieldSince(field));
+}
+
 std::string_view OpsFieldSince(std::string_view field) {
   struct Entry {
     std::string_view field, since;

@@ -10,6 +10,7 @@
 #include <deque>
 #include <mutex>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -91,6 +92,45 @@ std::string LibbpfLogTail(int max_lines) {
   return absl::StrJoin(tail, "\n");
 }
 
+std::string VerifierLogSummary(const std::vector<std::string>& log) {
+  auto is_insn = [](const std::string& l) {
+    // "123: (79) r1 = *(u64 *)(r0 +8)" — an instruction the verifier walked.
+    size_t i = 0;
+    while (i < l.size() && absl::ascii_isdigit(static_cast<unsigned char>(l[i]))) ++i;
+    return i > 0 && l.compare(i, 3, ": (") == 0;
+  };
+  int begin = -1, end = static_cast<int>(log.size());
+  for (int i = static_cast<int>(log.size()) - 1; i >= 0; --i) {
+    if (log[i].find("-- END PROG LOAD LOG --") != std::string::npos) end = i;
+    if (log[i].find("-- BEGIN PROG LOAD LOG --") != std::string::npos) {
+      begin = i;
+      break;
+    }
+  }
+  int last_insn = -1;
+  for (int i = std::max(begin, 0); i < end; ++i) {
+    if (is_insn(log[i])) last_insn = i;
+  }
+  std::vector<std::string> out;
+  if (last_insn < 0) {
+    const size_t n = std::min<size_t>(log.size(), 25);
+    out.assign(log.end() - n, log.end());
+    return absl::StrJoin(out, "\n");
+  }
+  for (int i = std::max(begin + 1, last_insn - 8); i <= last_insn; ++i) out.push_back(log[i]);
+  // The verifier's complaint follows the failing instruction, up to a blank line.
+  for (int i = last_insn + 1; i < end && !log[i].empty() && !is_insn(log[i]); ++i) {
+    out.push_back(log[i]);
+  }
+  for (int i = end - 1; i > last_insn; --i) {
+    if (log[i].rfind("processed ", 0) == 0) {
+      out.push_back(log[i]);
+      break;
+    }
+  }
+  return absl::StrJoin(out, "\n");
+}
+
 absl::Status LibbpfError(int err, Step step, std::string_view name) {
   const std::string where = absl::StrCat(StepName(step), " ", std::string(name), ": ");
   const int e = err < 0 ? -err : err;
@@ -105,10 +145,15 @@ absl::Status LibbpfError(int err, Step step, std::string_view name) {
         "(cat /sys/kernel/sched_ext/root/ops names it)."));
   }
   if (step == Step::kLoad && (e == EACCES || e == EINVAL || e == E2BIG)) {
-    std::string tail = LibbpfLogTail(25);
+    std::vector<std::string> lines;
+    {
+      std::lock_guard<std::mutex> lock(State().mu);
+      lines.assign(State().lines.begin(), State().lines.end());
+    }
+    std::string tail = VerifierLogSummary(lines);
     return absl::InvalidArgumentError(absl::StrCat(
         where, "the BPF verifier rejected the program: ", Errno(e),
-        tail.empty() ? "" : "\n--- libbpf / verifier log (tail) ---\n", tail,
+        tail.empty() ? "" : "\n--- verifier log (where it stopped) ---\n", tail,
         "\n(run with --verbose for the full log)"));
   }
   if (e == ENOENT || e == ESRCH || e == ENOTSUP) {

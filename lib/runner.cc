@@ -113,6 +113,11 @@ void ReportStats(const RunOptions& o, const std::string& sched_name, const Stats
 
 }  // namespace
 
+int ReportStartError(const absl::Status& status) {
+  fmt::print(stderr, "error: {}\n", std::string(status.message()));
+  return kExitStartFailed;
+}
+
 int Run(const StartFn& start, const RunOptions& options) {
   SignalWatch signals;
   for (int restarts = 0;; ++restarts) {

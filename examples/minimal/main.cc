@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // minimal: a global FIFO sched_ext scheduler. See minimal.bpf.c for the policy.
+//
+// What a scheduler's main() holds: its own flags, their validation, and the configure
+// step that writes read-only data before load. Lifecycle, signals, stats, exit reporting
+// and restarts come from scxpp::RunWithFlags().
+#include <cstdio>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -17,18 +23,11 @@ int main(int argc, char** argv) {
     fprintf(stderr, "error: --slice_us=%u is out of range; use 100..100000\n", slice_us);
     return scxpp::kExitStartFailed;
   }
-
-  absl::StatusOr<scxpp::RunOptions> options = scxpp::RunOptionsFromFlags();
-  if (!options.ok()) {
-    fprintf(stderr, "error: %s\n", std::string(options.status().message()).c_str());
-    return scxpp::kExitStartFailed;
-  }
-  options->stats = SCXPP_STATS_DESCS(MINIMAL_STATS);
-  return scxpp::Run<minimal>(
+  return scxpp::RunWithFlags<minimal>(
       &minimal__open_opts,
       [&](minimal& skel) {
         skel.rodata->slice_ns = uint64_t{slice_us} * 1000;
         return absl::OkStatus();
       },
-      *options);
+      SCXPP_STATS_DESCS(MINIMAL_STATS));
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 struct btf;
@@ -40,6 +41,14 @@ class KernelFeatures {
   bool HasStructField(std::string_view type, std::string_view field) const;
   /// The value of enumerator `name` in any enum (e.g. "SCX_ENQ_HEAD"); nullopt if absent.
   std::optional<uint64_t> EnumValue(std::string_view name) const;
+
+  /// OK if kfunc `name` exists; otherwise kUnimplemented with a message naming the kfunc
+  /// and, when `since` is given, the kernel version that introduced it. For a scheduler's
+  /// main() to refuse a too-old kernel before loading anything.
+  absl::Status RequireKfunc(std::string_view name, std::string_view since = "") const;
+  /// OK if `sched_ext_ops.<field>` exists; otherwise kUnimplemented naming the field and the
+  /// version that added it (OpsFieldSince()).
+  absl::Status RequireOpsField(std::string_view field) const;
 
   /// The parsed BTF (libbpf's type), valid while this object lives.
   const struct btf* btf() const { return btf_.get(); }

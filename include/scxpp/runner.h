@@ -46,6 +46,8 @@ absl::StatusOr<RunOptions> RunOptionsFromFlags();
 namespace internal {
 using StartFn = std::function<absl::StatusOr<std::unique_ptr<SchedulerCore>>(bool verbose)>;
 int Run(const StartFn& start, const RunOptions& options);
+// Prints "error: <message>" to stderr; returns kExitStartFailed.
+int ReportStartError(const absl::Status& status);
 }  // namespace internal
 
 /// Creates the scheduler (see Scheduler<Skel>::Create), attaches it and runs until it
@@ -64,6 +66,18 @@ int Run(typename Scheduler<Skel>::OpenFn open, typename Scheduler<Skel>::Configu
         return std::make_unique<Scheduler<Skel>>(*std::move(s));
       },
       options);
+}
+
+/// Run() with the shared flags (RunOptionsFromFlags()) and the scheduler's counter list:
+/// what a scheduler's main() calls after absl::ParseCommandLine(). A bad shared flag is
+/// reported on stderr and returns kExitStartFailed before anything is loaded.
+template <typename Skel>
+int RunWithFlags(typename Scheduler<Skel>::OpenFn open,
+                 typename Scheduler<Skel>::ConfigureFn configure, std::vector<StatDesc> stats) {
+  absl::StatusOr<RunOptions> options = RunOptionsFromFlags();
+  if (!options.ok()) return internal::ReportStartError(options.status());
+  options->stats = std::move(stats);
+  return Run<Skel>(open, std::move(configure), *options);
 }
 
 }  // namespace scxpp

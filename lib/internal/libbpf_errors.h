@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -19,6 +20,11 @@ void ClearLibbpfLog();
 
 // The last `max_lines` lines libbpf printed, joined with newlines.
 std::string LibbpfLogTail(int max_lines);
+
+// The part of a verifier log a user needs: the last instructions the verifier walked, the
+// error line that follows them, and the closing statistics. Falls back to the last lines of
+// `log` when it does not look like a verifier log. Pure; unit-tested.
+std::string VerifierLogSummary(const std::vector<std::string>& log);
 
 enum class Step { kOpen, kLoad, kAttach };
 

@@ -46,6 +46,20 @@ TEST(FeaturesTest, OldestKernelLacksNewerOps) {
   EXPECT_TRUE(k.HasOpsField("cgroup_set_weight"));
 }
 
+TEST(FeaturesTest, TooOldKernelIsNamedWithTheVersionNeeded) {
+  KernelFeatures old = Load(SCXPP_BTF_OLDEST);
+  absl::Status s = old.RequireOpsField("cgroup_set_bandwidth");
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::HasSubstr("sched_ext_ops.cgroup_set_bandwidth (added in Linux 6.17)"));
+  s = old.RequireKfunc("scx_bpf_dsq_reenq", "7.1");
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("kfunc scx_bpf_dsq_reenq (added in Linux 7.1)"));
+  KernelFeatures now = Load(SCXPP_BTF_NEWEST);
+  EXPECT_TRUE(now.RequireOpsField("cgroup_set_bandwidth").ok());
+  EXPECT_TRUE(now.RequireKfunc("scx_bpf_dsq_reenq", "7.1").ok());
+}
+
 TEST(FeaturesTest, MissingFileIsNotFound) {
   EXPECT_EQ(KernelFeatures::FromFile("/nonexistent/vmlinux.btf").status().code(),
             absl::StatusCode::kNotFound);

@@ -17,15 +17,8 @@ ABSL_FLAG(bool, bad_verifier, false, "load the object the verifier rejects inste
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  absl::StatusOr<scxpp::RunOptions> parsed = scxpp::RunOptionsFromFlags();
-  if (!parsed.ok()) {
-    fprintf(stderr, "error: %s\n", std::string(parsed.status().message()).c_str());
-    return scxpp::kExitStartFailed;
-  }
-  scxpp::RunOptions options = *parsed;
   if (absl::GetFlag(FLAGS_bad_verifier)) {
-    options.stats.clear();
-    return scxpp::Run<badverifier>(&badverifier__open_opts, {}, options);
+    return scxpp::RunWithFlags<badverifier>(&badverifier__open_opts, {}, {});
   }
   const std::string f = absl::GetFlag(FLAGS_fault);
   uint32_t fault = TESTSCHED_FAULT_NONE;
@@ -37,9 +30,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "error: --fault=%s: use none|error|stall|restart|init\n", f.c_str());
     return scxpp::kExitStartFailed;
   }
-  options.stats = SCXPP_STATS_DESCS(TESTSCHED_STATS);
   int starts = 0;
-  return scxpp::Run<testsched>(
+  return scxpp::RunWithFlags<testsched>(
       &testsched__open_opts,
       [&](testsched& skel) {
         // A restart fault fires on the first start only, so the restart is seen to work.
@@ -50,5 +42,5 @@ int main(int argc, char** argv) {
         ++starts;
         return absl::OkStatus();
       },
-      options);
+      SCXPP_STATS_DESCS(TESTSCHED_STATS));
 }
