@@ -14,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "fmt/core.h"
+#include "scxpp/dsq_plan.h"
 
 ABSL_FLAG(absl::Duration, stats_interval, absl::Seconds(1),
           "How often to print the scheduler's stats (e.g. 500ms, 2s); 0 disables them.");
@@ -77,8 +78,16 @@ class SignalWatch {
 
 // Prints one stats sample in the chosen format and rewrites the Prometheus file if asked.
 // Warns once about a file that cannot be written, not every interval.
-void ReportStats(const RunOptions& o, const std::string& sched_name, const StatsSample& now,
-                 const StatsSample* prev, bool final, bool* file_warned) {
+// " | dsq shared:0=3 llc:1=2" for schedulers with a DSQ plan (only non-empty queues).
+std::string DsqSuffix(const bpf_object* obj) {
+  absl::StatusOr<std::vector<DsqDepth>> depths = ReadDsqDepths(obj);
+  if (!depths.ok()) return "";
+  std::string s = FormatDsqDepths(*depths, /*nonzero_only=*/true);
+  return absl::StrCat(" | dsq ", s.empty() ? "empty" : s);
+}
+
+void ReportStats(const RunOptions& o, const std::string& sched_name, const bpf_object* obj,
+                 const StatsSample& now, const StatsSample* prev, bool final, bool* file_warned) {
   std::optional<StatsDelta> delta;
   if (prev != nullptr) delta = Delta(*prev, now);
   const StatsDelta* d = delta ? &*delta : nullptr;
@@ -88,11 +97,12 @@ void ReportStats(const RunOptions& o, const std::string& sched_name, const Stats
   }
   switch (o.stats_format) {
     case StatsFormat::kText:
-      fmt::print("{}{}\n", final ? "final: " : "",
-                 FormatStatsText(o.stats, now, final ? nullptr : prev));
+      fmt::print("{}{}{}\n", final ? "final: " : "",
+                 FormatStatsText(o.stats, now, final ? nullptr : prev), DsqSuffix(obj));
       break;
     case StatsFormat::kTable:
-      fmt::print("{}{}\n", final ? "final:\n" : "", FormatStatsTable(o.stats, now, d));
+      fmt::print("{}{}{}\n", final ? "final:\n" : "", FormatStatsTable(o.stats, now, d),
+                 DsqSuffix(obj));
       break;
     case StatsFormat::kJson:
       fmt::print("{}\n", FormatStatsJson(o.stats, now, d));
@@ -154,7 +164,7 @@ int Run(const StartFn& start, const RunOptions& options) {
       if (stats && options.stats_interval > absl::ZeroDuration() && absl::Now() >= next_stats) {
         next_stats += options.stats_interval;
         if (stats->ReadInto(&now).ok()) {
-          ReportStats(options, s.name(), now, have_prev ? &prev : nullptr, false, &file_warned);
+          ReportStats(options, s.name(), s.object(), now, have_prev ? &prev : nullptr, false, &file_warned);
           std::swap(now, prev);
           have_prev = true;
         }
@@ -164,7 +174,7 @@ int Run(const StartFn& start, const RunOptions& options) {
     // Final stats while the maps are still there, then detach.
     if (stats) {
       if (stats->ReadInto(&now).ok()) {
-        ReportStats(options, s.name(), now, have_prev ? &prev : nullptr, true, &file_warned);
+        ReportStats(options, s.name(), s.object(), now, have_prev ? &prev : nullptr, true, &file_warned);
       }
     }
     s.Detach();

@@ -15,7 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "scxpp/dsq_plan.h"
 #include "scxpp/scheduler.h"
+#include "scxpp/topology.h"
 #include "testsched.skel.h"
 #include "tests/util/subprocess.h"
 
@@ -165,9 +167,56 @@ long RssKb() {
   return -1;
 }
 
+// testsched's configure step as main.cc does it: the DSQ plan from the topology.
+absl::Status ConfigureTestsched(testsched& skel) {
+  absl::StatusOr<Topology> topo = Topology::FromSysfs();
+  if (!topo.ok()) return topo.status();
+  const_cast<scxpp_dsq_plan&>(skel.rodata->scxpp_dsq_plan) =
+      MakeDsqPlan(*topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0, 1);
+  return absl::OkStatus();
+}
+
+TEST_F(LifecycleVmTest, DsqDepthsAreReadBackFromThePlan) {
+  absl::StatusOr<Scheduler<testsched>> s =
+      Scheduler<testsched>::Create(&testsched__open_opts, ConfigureTestsched);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE(s->Attach().ok());
+  absl::StatusOr<Topology> topo = Topology::FromSysfs();
+  ASSERT_TRUE(topo.ok());
+  // Four CPU hogs on two CPUs: at any moment about two wait in the shared DSQ.
+  std::vector<pid_t> hogs;
+  for (int i = 0; i < 4; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      for (volatile unsigned long n = 0;; ++n) {
+      }
+    }
+    hogs.push_back(pid);
+  }
+  int max_shared = -1;
+  size_t nr_dsqs = 0;
+  WaitUntil([&] {
+    absl::StatusOr<std::vector<DsqDepth>> d = ReadDsqDepths(s->object());
+    if (!d.ok()) {
+      ADD_FAILURE() << d.status();
+      return true;
+    }
+    nr_dsqs = d->size();
+    EXPECT_EQ((*d)[0].kind, SCXPP_DSQ_SHARED);
+    max_shared = std::max(max_shared, (*d)[0].depth);
+    return max_shared >= 1;
+  }, absl::Seconds(10));
+  for (pid_t pid : hogs) kill(pid, SIGKILL);
+  for (pid_t pid : hogs) waitpid(pid, nullptr, 0);
+  EXPECT_EQ(nr_dsqs, static_cast<size_t>(1 + topo->nr_cpu_ids() + 1));
+  EXPECT_GE(max_shared, 1) << "hogs never showed up queued in shared:0";
+  s->Detach();
+}
+
 TEST_F(LifecycleVmTest, HundredAttachDetachCyclesLeakNothing) {
   auto cycle = [] {
-    absl::StatusOr<Scheduler<testsched>> s = Scheduler<testsched>::Create(&testsched__open_opts);
+    absl::StatusOr<Scheduler<testsched>> s =
+        Scheduler<testsched>::Create(&testsched__open_opts, ConfigureTestsched);
     ASSERT_TRUE(s.ok()) << s.status();
     ASSERT_TRUE(s->Attach().ok());
     ASSERT_EQ(ReadFileTrimmed(kState), "enabled");

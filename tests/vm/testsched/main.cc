@@ -6,7 +6,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "badverifier.skel.h"
+#include "scxpp/dsq_plan.h"
 #include "scxpp/runner.h"
+#include "scxpp/topology.h"
 #include "testsched.skel.h"
 #include "testsched_intf.h"
 
@@ -30,6 +32,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "error: --fault=%s: use none|error|stall|restart|init\n", f.c_str());
     return scxpp::kExitStartFailed;
   }
+  absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();
+  if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());
   int starts = 0;
   return scxpp::RunWithFlags<testsched>(
       &testsched__open_opts,
@@ -39,6 +43,8 @@ int main(int argc, char** argv) {
         skel.rodata->fault_after = absl::GetFlag(FLAGS_fault_after);
         std::string comm = absl::GetFlag(FLAGS_stall_comm);
         strncpy(const_cast<char*>(skel.rodata->stall_comm), comm.c_str(), 15);
+        const_cast<scxpp_dsq_plan&>(skel.rodata->scxpp_dsq_plan) = scxpp::MakeDsqPlan(
+            *topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0, /*nr_user=*/1);
         ++starts;
         return absl::OkStatus();
       },

@@ -18,10 +18,11 @@ const volatile u32 fault;
 const volatile u64 fault_after = 200;
 const volatile char stall_comm[16];
 const volatile u64 slice_ns = 5ULL * 1000 * 1000;
-const volatile struct scxpp_dsq_plan dsq_plan = {.nr = {[SCXPP_DSQ_SHARED] = 1}};
+/* main.cc plans: shared:0 (the run queue), cpu:* (unused, exercises creation), user:0. */
+SCXPP_DSQ_PLAN_DEFINE();
 
 #define SHARED_DSQ SCXPP_DSQ_ID(SCXPP_DSQ_SHARED, 0)
-#define DEAD_DSQ SCXPP_DSQ_ID(SCXPP_DSQ_USER, 99)
+#define DEAD_DSQ SCXPP_DSQ_ID(SCXPP_DSQ_USER, 0) /* nobody serves it */
 
 struct task_ctx {
 	u64 vtime;
@@ -132,10 +133,11 @@ s32 SCXPP_OPS_SLEEPABLE(testsched_init)
 		scxpp_error("injected init failure");
 		return -ENOMEM;
 	}
-	ret = scxpp_dsq_plan_create(&dsq_plan);
-	if (ret)
-		return ret;
-	return scx_bpf_create_dsq(DEAD_DSQ, -1);
+	if (!scxpp_dsq_plan.nr[SCXPP_DSQ_SHARED] || !scxpp_dsq_plan.nr[SCXPP_DSQ_USER]) {
+		scxpp_error("the DSQ plan needs shared:0 and user:0");
+		return -EINVAL;
+	}
+	return scxpp_dsq_plan_create(&scxpp_dsq_plan);
 }
 
 void SCXPP_OPS(testsched_exit, struct scx_exit_info *ei)

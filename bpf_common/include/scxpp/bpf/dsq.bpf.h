@@ -31,6 +31,38 @@ static __always_inline s32 scxpp_dsq_plan_create(const volatile struct scxpp_dsq
 	return 0;
 }
 
+/*
+ * SCXPP_DSQ_PLAN_DEFINE(): declare the scheduler's DSQ plan as read-only data named
+ * scxpp_dsq_plan (filled by C++ before load, e.g. from scxpp::MakeDsqPlan()), plus a
+ * SYSCALL program userspace runs to read every plan DSQ's depth (scxpp::ReadDsqDepths(),
+ * shown with the runner's stats). Create the DSQs in ops.init with
+ * scxpp_dsq_plan_create(&scxpp_dsq_plan).
+ */
+#define SCXPP_DSQ_PLAN_DEFINE()                                                        \
+	const volatile struct scxpp_dsq_plan scxpp_dsq_plan;                           \
+	struct {                                                                       \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                                      \
+		__uint(max_entries, SCXPP_MAX_PLAN_DSQS);                              \
+		__type(key, u32);                                                      \
+		__type(value, s32);                                                    \
+	} scxpp_dsq_depths SEC(".maps");                                               \
+	SEC("syscall") int scxpp_dsq_depths_read(void *ctx)                            \
+	{                                                                              \
+		u32 kind, i, slot = 0;                                                 \
+                                                                                       \
+		for (kind = SCXPP_DSQ_SHARED; kind < SCXPP_DSQ_NR_KINDS; kind++) {     \
+			bpf_for(i, 0, scxpp_dsq_plan.nr[kind]) {                       \
+				s32 *v = bpf_map_lookup_elem(&scxpp_dsq_depths, &slot); \
+                                                                                       \
+				if (!v)                                                \
+					return slot;                                   \
+				*v = scx_bpf_dsq_nr_queued(SCXPP_DSQ_ID(kind, i));     \
+				slot++;                                                \
+			}                                                              \
+		}                                                                      \
+		return slot;                                                           \
+	}
+
 /* Put @p on the local DSQ of the CPU select_cpu() returns (call from select_cpu). */
 static __always_inline void scxpp_dispatch_local(struct task_struct *p, u64 slice, u64 enq_flags)
 {

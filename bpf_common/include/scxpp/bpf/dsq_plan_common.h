@@ -34,6 +34,15 @@ enum scxpp_dsq_kind {
 /** The index of a plan DSQ id. */
 #define SCXPP_DSQ_INDEX_OF(id) ((__u32)(id))
 
+/** Most DSQs whose depth scxpp_dsq_depths_read() reports (the first ones in plan order). */
+#define SCXPP_MAX_PLAN_DSQS 4096
+/** Name of the global rodata variable SCXPP_DSQ_PLAN_DEFINE() declares. */
+#define SCXPP_DSQ_PLAN_VAR "scxpp_dsq_plan"
+/** Name of the SYSCALL program that samples every plan DSQ's depth. */
+#define SCXPP_DSQ_DEPTHS_PROG "scxpp_dsq_depths_read"
+/** Name of the array map it fills (s32 per DSQ, in plan order: kind, then index). */
+#define SCXPP_DSQ_DEPTHS_MAP "scxpp_dsq_depths"
+
 /** How many DSQs of each kind to create; 0 = none of that kind. */
 struct scxpp_dsq_plan {
 	__u32 nr[SCXPP_DSQ_NR_KINDS]; /**< indexed by enum scxpp_dsq_kind */
