@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "benchmarks/workloads/latency_stats.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "fmt/format.h"
+
+namespace scxpp::workloads {
+namespace {
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string JsonDouble(double v) {
+  // fmt's shortest round-trip form is valid JSON for every finite double ("1", "0.25",
+  // "1e+20").
+  return std::isfinite(v) ? fmt::format("{}", v) : "null";
+}
+
+// Reads a whole procfs file; returns false when it cannot be opened (thread gone, no
+// procfs, or a kernel without the file).
+bool ReadWholeFile(const std::string& path, std::string* out) {
+  std::ifstream f(path);
+  if (!f) return false;
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+// Value of "key<sep>value" lines, e.g. "voluntary_ctxt_switches:\t12" or
+// "se.nr_migrations    :    3". -1 when the key is missing or its value is not an integer.
+int64_t FindKeyedValue(absl::string_view text, absl::string_view key) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(line, absl::MaxSplits(':', 1));
+    if (absl::StripAsciiWhitespace(kv.first) != key) continue;
+    int64_t v;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(kv.second), &v)) return v;
+    return -1;
+  }
+  return -1;
+}
+
+}  // namespace
+
+int64_t NearestRankPercentile(const std::vector<int64_t>& sorted, double percent) {
+  if (sorted.empty()) return 0;
+  const int64_t n = static_cast<int64_t>(sorted.size());
+  const int64_t ppm = std::clamp<int64_t>(std::llround(percent * 10000.0), 0, 1000000);
+  // ceil(ppm * n / 1e6) in integers; n stays far below the 9e12 where this overflows.
+  int64_t rank = (ppm * n + 999999) / 1000000;
+  rank = std::clamp<int64_t>(rank, 1, n);
+  return sorted[rank - 1];
+}
+
+void LatencyRecorder::Merge(const LatencyRecorder& other) {
+  samples_.insert(samples_.end(), other.samples_.begin(), other.samples_.end());
+}
+
+LatencySummary LatencyRecorder::Summarize() const {
+  LatencySummary s;
+  if (samples_.empty()) return s;
+  std::vector<int64_t> sorted = samples_;
+  std::sort(sorted.begin(), sorted.end());
+  s.count = static_cast<int64_t>(sorted.size());
+  s.min = sorted.front();
+  s.max = sorted.back();
+  // Sum in long double: int64 could overflow only past ~9e18 ns total, but the mean should
+  // not lose precision on large runs either.
+  long double sum = 0;
+  for (int64_t v : sorted) sum += v;
+  s.mean = static_cast<double>(sum / s.count);
+  s.p50 = NearestRankPercentile(sorted, 50);
+  s.p90 = NearestRankPercentile(sorted, 90);
+  s.p99 = NearestRankPercentile(sorted, 99);
+  s.p999 = NearestRankPercentile(sorted, 99.9);
+  return s;
+}
+
+int Log2Histogram::BucketFor(int64_t ns) {
+  if (ns < 1) return 0;
+  return std::bit_width(static_cast<uint64_t>(ns)) - 1;
+}
+
+void Log2Histogram::Merge(const Log2Histogram& other) {
+  for (int i = 0; i < kBuckets; ++i) buckets_[i] += other.buckets_[i];
+}
+
+int64_t Log2Histogram::total() const {
+  int64_t t = 0;
+  for (int64_t b : buckets_) t += b;
+  return t;
+}
+
+std::vector<int64_t> Log2Histogram::Trimmed() const {
+  int last = kBuckets - 1;
+  while (last >= 0 && buckets_[last] == 0) --last;
+  return std::vector<int64_t>(buckets_.begin(), buckets_.begin() + (last + 1));
+}
+
+JsonObject& JsonObject::AddRaw(absl::string_view key, std::string rendered) {
+  fields_.emplace_back(std::string(key), std::move(rendered));
+  return *this;
+}
+
+JsonObject& JsonObject::Add(absl::string_view key, int64_t value) {
+  return AddRaw(key, absl::StrCat(value));
+}
+
+JsonObject& JsonObject::Add(absl::string_view key, double value) {
+  return AddRaw(key, JsonDouble(value));
+}
+
+JsonObject& JsonObject::Add(absl::string_view key, absl::string_view value) {
+  return AddRaw(key, JsonString(value));
+}
+
+JsonObject& JsonObject::Add(absl::string_view key, const std::vector<int64_t>& values) {
+  return AddRaw(key, absl::StrCat("[", absl::StrJoin(values, ","), "]"));
+}
+
+JsonObject& JsonObject::Add(absl::string_view key, const std::vector<double>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += JsonDouble(values[i]);
+  }
+  out += ']';
+  return AddRaw(key, std::move(out));
+}
+
+JsonObject& JsonObject::Add(absl::string_view key, const JsonObject& value) {
+  return AddRaw(key, ToJson(value));
+}
+
+JsonObject& JsonObject::AddNull(absl::string_view key) { return AddRaw(key, "null"); }
+
+std::string ToJson(const JsonObject& object) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [key, rendered] : object.fields()) {
+    if (!first) out += ',';
+    first = false;
+    absl::StrAppend(&out, JsonString(key), ":", rendered);
+  }
+  out += '}';
+  return out;
+}
+
+JsonObject ToJsonObject(const LatencySummary& summary) {
+  JsonObject o;
+  if (summary.count == 0) {
+    for (const char* key : {"p50", "p90", "p99", "p999", "max", "mean"}) o.AddNull(key);
+    return o;
+  }
+  o.Add("p50", summary.p50)
+      .Add("p90", summary.p90)
+      .Add("p99", summary.p99)
+      .Add("p999", summary.p999)
+      .Add("max", summary.max)
+      .Add("mean", summary.mean);
+  return o;
+}
+
+CtxSwitches ReadProcessCtxSwitches() {
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return {};
+  return {.voluntary = ru.ru_nvcsw, .involuntary = ru.ru_nivcsw};
+}
+
+CtxSwitches ParseStatusCtxSwitches(absl::string_view status) {
+  return {.voluntary = FindKeyedValue(status, "voluntary_ctxt_switches"),
+          .involuntary = FindKeyedValue(status, "nonvoluntary_ctxt_switches")};
+}
+
+int64_t ParseSchedMigrations(absl::string_view sched) {
+  return FindKeyedValue(sched, "se.nr_migrations");
+}
+
+CtxSwitches ReadThreadCtxSwitches(pid_t tid) {
+  std::string text;
+  if (!ReadWholeFile(absl::StrCat("/proc/self/task/", tid, "/status"), &text)) return {};
+  return ParseStatusCtxSwitches(text);
+}
+
+int64_t ReadThreadMigrations(pid_t tid) {
+  std::string text;
+  if (!ReadWholeFile(absl::StrCat("/proc/self/task/", tid, "/sched"), &text)) return -1;
+  return ParseSchedMigrations(text);
+}
+
+int64_t SumCounters(const std::vector<int64_t>& values) {
+  int64_t sum = 0;
+  for (int64_t v : values) {
+    if (v < 0) return -1;
+    sum += v;
+  }
+  return sum;
+}
+
+}  // namespace scxpp::workloads

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "benchmarks/workloads/latency_stats.h"
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace scxpp::workloads {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+LatencyRecorder OneToN(int n) {
+  LatencyRecorder r;
+  // Reverse order so Summarize() has to sort.
+  for (int v = n; v >= 1; --v) r.Record(v);
+  return r;
+}
+
+TEST(NearestRankPercentileTest, OneToThousand) {
+  const LatencySummary s = OneToN(1000).Summarize();
+  EXPECT_EQ(s.count, 1000);
+  EXPECT_EQ(s.min, 1);
+  EXPECT_EQ(s.max, 1000);
+  EXPECT_DOUBLE_EQ(s.mean, 500.5);
+  EXPECT_EQ(s.p50, 500);
+  EXPECT_EQ(s.p90, 900);
+  EXPECT_EQ(s.p99, 990);
+  EXPECT_EQ(s.p999, 999);
+}
+
+TEST(NearestRankPercentileTest, RanksRoundUp) {
+  // n=10: p50 is rank 5, p90 rank 9, p99 and p99.9 rank ceil(9.9)=10.
+  const LatencySummary s = OneToN(10).Summarize();
+  EXPECT_EQ(s.p50, 5);
+  EXPECT_EQ(s.p90, 9);
+  EXPECT_EQ(s.p99, 10);
+  EXPECT_EQ(s.p999, 10);
+}
+
+TEST(NearestRankPercentileTest, SingleSampleAndBounds) {
+  const std::vector<int64_t> one = {42};
+  EXPECT_EQ(NearestRankPercentile(one, 0), 42);
+  EXPECT_EQ(NearestRankPercentile(one, 50), 42);
+  EXPECT_EQ(NearestRankPercentile(one, 100), 42);
+  const std::vector<int64_t> sorted = {1, 2, 3, 4};
+  EXPECT_EQ(NearestRankPercentile(sorted, 0), 1);
+  EXPECT_EQ(NearestRankPercentile(sorted, -5), 1);
+  EXPECT_EQ(NearestRankPercentile(sorted, 100), 4);
+  EXPECT_EQ(NearestRankPercentile(sorted, 250), 4);
+  EXPECT_EQ(NearestRankPercentile(sorted, 25), 1);
+  EXPECT_EQ(NearestRankPercentile(sorted, 25.1), 2);
+}
+
+TEST(NearestRankPercentileTest, EmptyInput) {
+  EXPECT_EQ(NearestRankPercentile({}, 50), 0);
+  const LatencySummary s = LatencyRecorder().Summarize();
+  EXPECT_EQ(s.count, 0);
+  EXPECT_EQ(s.max, 0);
+  EXPECT_EQ(s.p99, 0);
+  EXPECT_DOUBLE_EQ(s.mean, 0);
+}
+
+TEST(LatencyRecorderTest, MergeAndSummarizeDoesNotReorder) {
+  LatencyRecorder a;
+  a.Record(30);
+  a.Record(10);
+  LatencyRecorder b;
+  b.Record(20);
+  a.Merge(b);
+  EXPECT_EQ(a.Summarize().p50, 20);
+  EXPECT_THAT(a.samples(), ElementsAre(30, 10, 20));
+}
+
+TEST(Log2HistogramTest, BucketBoundaries) {
+  EXPECT_EQ(Log2Histogram::BucketFor(-7), 0);
+  EXPECT_EQ(Log2Histogram::BucketFor(0), 0);
+  EXPECT_EQ(Log2Histogram::BucketFor(1), 0);
+  EXPECT_EQ(Log2Histogram::BucketFor(2), 1);
+  EXPECT_EQ(Log2Histogram::BucketFor(3), 1);
+  EXPECT_EQ(Log2Histogram::BucketFor(4), 2);
+  EXPECT_EQ(Log2Histogram::BucketFor(1023), 9);
+  EXPECT_EQ(Log2Histogram::BucketFor(1024), 10);
+  EXPECT_EQ(Log2Histogram::BucketFor(std::numeric_limits<int64_t>::max()), 62);
+  EXPECT_LT(Log2Histogram::BucketFor(std::numeric_limits<int64_t>::max()), Log2Histogram::kBuckets);
+}
+
+TEST(Log2HistogramTest, CountsTrimAndMerge) {
+  Log2Histogram h;
+  EXPECT_THAT(h.Trimmed(), IsEmpty());
+  for (int64_t v : {1, 2, 3, 5, 6, 7, 16}) h.Add(v);
+  EXPECT_THAT(h.Trimmed(), ElementsAre(1, 2, 3, 0, 1));
+  Log2Histogram other;
+  other.Add(0);
+  other.Add(4);
+  h.Merge(other);
+  EXPECT_THAT(h.Trimmed(), ElementsAre(2, 2, 4, 0, 1));
+  EXPECT_EQ(h.total(), 9);
+}
+
+TEST(JsonTest, ObjectShape) {
+  JsonObject nested;
+  nested.Add("p50", int64_t{500}).Add("mean", 500.5);
+  JsonObject o;
+  o.Add("workload", "latency_probe")
+      .Add("threads", 4)
+      .Add("lat_ns", nested)
+      .Add("hist", std::vector<int64_t>{1, 0, 3})
+      .Add("cpu_ms", std::vector<double>{1.5, 2})
+      .Add("empty", std::vector<int64_t>{})
+      .AddNull("none");
+  EXPECT_EQ(ToJson(o),
+            R"({"workload":"latency_probe","threads":4,"lat_ns":{"p50":500,"mean":500.5},)"
+            R"("hist":[1,0,3],"cpu_ms":[1.5,2],"empty":[],"none":null})");
+}
+
+TEST(JsonTest, EscapesStringsAndNonFiniteDoubles) {
+  JsonObject o;
+  o.Add("s", "a\"b\\c\nd\x01")
+      .Add("nan", std::numeric_limits<double>::quiet_NaN())
+      .Add("inf", std::numeric_limits<double>::infinity())
+      .Add("neg", int64_t{-1});
+  EXPECT_EQ(ToJson(o), R"({"s":"a\"b\\c\nd\u0001","nan":null,"inf":null,"neg":-1})");
+  EXPECT_EQ(ToJson(JsonObject()), "{}");
+}
+
+TEST(JsonTest, LatencySummary) {
+  const std::string json = ToJson(ToJsonObject(OneToN(1000).Summarize()));
+  EXPECT_EQ(json, R"({"p50":500,"p90":900,"p99":990,"p999":999,"max":1000,"mean":500.5})");
+}
+
+TEST(JsonTest, EmptyLatencySummaryIsNullNotZero) {
+  // A run with no samples must not look like a perfect 0 ns scheduler.
+  EXPECT_EQ(ToJson(ToJsonObject(LatencySummary())),
+            R"({"p50":null,"p90":null,"p99":null,"p999":null,"max":null,"mean":null})");
+}
+
+TEST(ProcParseTest, StatusCtxSwitches) {
+  const CtxSwitches c = ParseStatusCtxSwitches(
+      "Name:\tfoo\nState:\tR (running)\nvoluntary_ctxt_switches:\t12\n"
+      "nonvoluntary_ctxt_switches:\t3\n");
+  EXPECT_EQ(c.voluntary, 12);
+  EXPECT_EQ(c.involuntary, 3);
+  const CtxSwitches missing = ParseStatusCtxSwitches("Name:\tfoo\n");
+  EXPECT_EQ(missing.voluntary, -1);
+  EXPECT_EQ(missing.involuntary, -1);
+}
+
+TEST(ProcParseTest, SchedMigrations) {
+  EXPECT_EQ(ParseSchedMigrations("foo (1, #threads: 1)\n-------\n"
+                                 "se.exec_start                                :   1.5\n"
+                                 "se.nr_migrations                             :    7\n"
+                                 "numa_pages_migrated                          :    0\n"),
+            7);
+  EXPECT_EQ(ParseSchedMigrations("se.nr_migrations : garbage\n"), -1);
+  EXPECT_EQ(ParseSchedMigrations(""), -1);
+}
+
+TEST(ProcReadTest, ReadsOwnThread) {
+  // procfs is always there on the Linux hosts and VMs this runs on; the sched file only
+  // with CONFIG_SCHED_DEBUG, so migrations may legitimately be -1.
+  const CtxSwitches self = ReadThreadCtxSwitches(gettid());
+  EXPECT_GE(self.voluntary, 0);
+  EXPECT_GE(self.involuntary, 0);
+  EXPECT_GE(ReadThreadMigrations(gettid()), -1);
+  const CtxSwitches process = ReadProcessCtxSwitches();
+  EXPECT_GE(process.voluntary, 0);
+  EXPECT_GE(process.involuntary, 0);
+  // A thread id that cannot be ours.
+  EXPECT_EQ(ReadThreadCtxSwitches(-1).voluntary, -1);
+  EXPECT_EQ(ReadThreadMigrations(-1), -1);
+}
+
+TEST(SumCountersTest, UnavailablePoisonsTheSum) {
+  EXPECT_EQ(SumCounters({}), 0);
+  EXPECT_EQ(SumCounters({1, 2, 3}), 6);
+  EXPECT_EQ(SumCounters({1, -1, 3}), -1);
+}
+
+}  // namespace
+}  // namespace scxpp::workloads
