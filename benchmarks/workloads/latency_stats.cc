@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -233,6 +234,114 @@ int64_t SumCounters(const std::vector<int64_t>& values) {
     sum += v;
   }
   return sum;
+}
+
+namespace {
+
+// demand() of IdealCpuAllocation's comment, memoised; `visiting` breaks parent cycles.
+double Demand(int i, const std::vector<ShareNode>& nodes, const std::vector<std::vector<int>>& kids,
+              std::vector<double>& memo, std::vector<char>& visiting) {
+  if (memo[i] >= 0) return memo[i];
+  if (visiting[i]) return 0;
+  visiting[i] = 1;
+  double d = std::max(0.0, nodes[i].limit_cpus);
+  if (!kids[i].empty()) {
+    double sum = 0;
+    for (int k : kids[i]) sum += Demand(k, nodes, kids, memo, visiting);
+    d = std::min(d, sum);
+  }
+  visiting[i] = 0;
+  memo[i] = d;
+  return d;
+}
+
+void WaterFill(const std::vector<int>& siblings, double amount, const std::vector<ShareNode>& nodes,
+               const std::vector<double>& demand, std::vector<double>& alloc) {
+  std::vector<int> active;
+  for (int s : siblings) {
+    if (nodes[s].weight > 0 && demand[s] > 0) active.push_back(s);
+  }
+  double remaining = amount;
+  while (!active.empty() && remaining > 0) {
+    double sum_w = 0;
+    for (int s : active) sum_w += nodes[s].weight;
+    std::vector<int> unlimited;
+    double taken = 0;
+    for (int s : active) {
+      if (demand[s] <= remaining * nodes[s].weight / sum_w) {
+        alloc[s] = demand[s];
+        taken += demand[s];
+      } else {
+        unlimited.push_back(s);
+      }
+    }
+    if (unlimited.size() == active.size()) {  // nobody is demand-limited: split and stop
+      for (int s : active) alloc[s] = remaining * nodes[s].weight / sum_w;
+      return;
+    }
+    remaining -= taken;
+    active = std::move(unlimited);
+  }
+}
+
+}  // namespace
+
+std::vector<double> IdealCpuAllocation(const std::vector<ShareNode>& nodes, double capacity_cpus) {
+  const int n = static_cast<int>(nodes.size());
+  std::vector<std::vector<int>> kids(n);
+  std::vector<int> roots;
+  for (int i = 0; i < n; ++i) {
+    const int p = nodes[i].parent;
+    if (p >= 0 && p < n && p != i) {
+      kids[p].push_back(i);
+    } else {
+      roots.push_back(i);
+    }
+  }
+  std::vector<double> demand(n, -1);
+  std::vector<char> visiting(n, 0);
+  for (int i = 0; i < n; ++i) Demand(i, nodes, kids, demand, visiting);
+
+  std::vector<double> alloc(n, 0);
+  // Breadth-first from the roots, so a node's allocation is final before its children
+  // split it. Nodes on a parent cycle are never reached and keep 0.
+  WaterFill(roots, std::max(0.0, capacity_cpus), nodes, demand, alloc);
+  std::vector<int> queue = roots;
+  for (size_t q = 0; q < queue.size(); ++q) {
+    const int i = queue[q];
+    if (kids[i].empty()) continue;
+    WaterFill(kids[i], alloc[i], nodes, demand, alloc);
+    queue.insert(queue.end(), kids[i].begin(), kids[i].end());
+  }
+  return alloc;
+}
+
+double JainIndex(const std::vector<double>& values) {
+  double sum = 0, sum_sq = 0;
+  for (double v : values) {
+    sum += v;
+    sum_sq += v * v;
+  }
+  if (values.empty() || sum_sq == 0) return std::numeric_limits<double>::quiet_NaN();
+  return sum * sum / (static_cast<double>(values.size()) * sum_sq);
+}
+
+ShareComparison CompareShares(const std::vector<double>& actual, const std::vector<double>& ideal) {
+  ShareComparison c;
+  c.max_rel_err = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> ratios;
+  for (size_t i = 0; i < actual.size() && i < ideal.size(); ++i) {
+    if (ideal[i] <= 0) {
+      c.rel_err.push_back(std::numeric_limits<double>::quiet_NaN());
+      continue;
+    }
+    const double err = std::fabs(actual[i] - ideal[i]) / ideal[i];
+    c.rel_err.push_back(err);
+    c.max_rel_err = ratios.empty() ? err : std::max(c.max_rel_err, err);
+    ratios.push_back(actual[i] / ideal[i]);
+  }
+  c.jain = JainIndex(ratios);
+  return c;
 }
 
 }  // namespace scxpp::workloads

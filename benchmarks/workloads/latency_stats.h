@@ -15,6 +15,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -144,6 +145,52 @@ int64_t ParseSchedMigrations(absl::string_view sched);
 /// Sum of per-thread counters where -1 means unavailable: -1 if any input is -1 (a partial
 /// sum would silently undercount), else the sum. 0 for no inputs.
 int64_t SumCounters(const std::vector<int64_t>& values);
+
+/// One cgroup of a tenant tree, for IdealCpuAllocation(). Nodes refer to their parent by
+/// index; the tree's root (the benchmark's parent cgroup) is implicit.
+struct ShareNode {
+  int parent = -1;  ///< index of the parent node; -1 for a child of the implicit root
+  double weight = 100;  ///< cpu.weight (the kernel's default is 100)
+  /// Most CPUs this node can use by itself: for a leaf, min(runnable threads, cpu.max
+  /// quota in CPUs) because one thread runs on at most one CPU; for an inner node its
+  /// cpu.max quota, or +inf. A leaf with limit 0 has nothing runnable and gets nothing.
+  double limit_cpus = std::numeric_limits<double>::infinity();
+};
+
+/// The CPUs each node receives under ideal hierarchical weighted fair sharing of
+/// `capacity_cpus` (what cgroup v2's cpu.weight/cpu.max promise a CPU-bound load):
+///
+///   demand(leaf)  = limit(leaf)
+///   demand(inner) = min(limit(inner), sum of its children's demands)
+///   alloc(roots)  = WaterFill(children of the root, capacity_cpus)
+///   alloc(kids of n) = WaterFill(children of n, alloc(n))
+///
+/// WaterFill(siblings, A) gives each sibling A * weight / (sum of the weights of the
+/// siblings still competing); a sibling whose demand is below that gets exactly its demand
+/// and leaves the competition, and what it did not take is split again among the rest by
+/// weight, until no remaining sibling is demand-limited. Without caps and with enough
+/// threads this is the familiar product of weight / sum(sibling weights) down the tree;
+/// siblings with no runnable threads (demand 0) do not dilute the others; a capped
+/// tenant gets min(cap, its weighted share) and its excess goes to its siblings.
+/// Unused capacity (total demand below capacity_cpus) is left unallocated.
+///
+/// REQUIRES: every parent index is -1 or the index of another node, and parent links form
+/// no cycle (nodes on a cycle get 0). Weights <= 0 are treated as not competing.
+std::vector<double> IdealCpuAllocation(const std::vector<ShareNode>& nodes, double capacity_cpus);
+
+/// Jain's fairness index (sum x)^2 / (n * sum x^2): 1 when all values are equal, 1/n when
+/// one value holds everything. NaN (JSON null) for no values or all zeros.
+double JainIndex(const std::vector<double>& values);
+
+/// How far measured shares are from ideal ones (both fractions of the same total).
+struct ShareComparison {
+  std::vector<double> rel_err;  ///< |actual - ideal| / ideal; NaN where ideal <= 0
+  double max_rel_err = 0;       ///< over entries with ideal > 0; NaN if there are none
+  double jain = 0;              ///< JainIndex of actual / ideal over entries with ideal > 0
+};
+
+/// REQUIRES: actual.size() == ideal.size().
+ShareComparison CompareShares(const std::vector<double>& actual, const std::vector<double>& ideal);
 
 }  // namespace scxpp::workloads
 

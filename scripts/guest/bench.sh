@@ -10,7 +10,11 @@
 #   BENCH_WORKLOADS   "latency throughput hackbench"
 #   BENCH_REPS        repetitions per cell
 #   BENCH_DURATION    seconds per timed workload
-#   BENCH_BIN         folder with scxpp_latency_probe and scxpp_cpu_hogs
+#   BENCH_BIN         folder with the scxpp_* workload programs
+#
+# The deadline workload also emits, in EEVDF's turn only, two reference rows that are not
+# schedulers to load: "eevdf-nice-20" (the same task set at nice -20) and "sched-deadline"
+# (the kernel's SCHED_DEADLINE class, which sched_ext never sees).
 set -u
 sx=/sys/kernel/sched_ext
 ncpu=$(nproc)
@@ -18,6 +22,17 @@ start=$(date +%s)
 total=0
 for s in $BENCH_SCHEDULERS; do for w in $BENCH_WORKLOADS; do total=$((total + BENCH_REPS)); done; done
 cell=0
+
+# The deadline task set: per CPU 1000:5000 + 2000:10000 + 3000:20000 + 500:10000 (deadline
+# 2000) = 0.2 + 0.2 + 0.15 + 0.05 = 60% of a CPU, repeated once per CPU, so the set
+# asks for 60% of the machine whatever its size.
+rt_tasks=""
+i=0
+while [ $i -lt "$ncpu" ]; do
+  rt_tasks="$rt_tasks${rt_tasks:+,}1000:5000,2000:10000,3000:20000,500:10000:2000"
+  i=$((i + 1))
+done
+RT_ARGS=""
 
 # One JSON line on stdout from each workload.
 run_workload() {
@@ -34,6 +49,16 @@ run_workload() {
         --duration_s="$BENCH_DURATION" ;;
     throughput)  # CPU-bound hogs, 2x oversubscribed
       "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((2 * ncpu)) --duration_s="$BENCH_DURATION" ;;
+    fairness)  # cgroup v2 cpu.weight between three tenants (the issue's case)
+      "$BENCH_BIN/scxpp_tenant_load" --tenants=a:100:1,b:200:4,c:400:8 \
+        --duration_s="$BENCH_DURATION" ;;
+    deadline)  # periodic task set at 60% utilisation while hogs saturate every CPU
+      "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((2 * ncpu)) --duration_s=$((BENCH_DURATION + 2)) >/tmp/hogs.json &
+      hogs=$!
+      sleep 1
+      # shellcheck disable=SC2086  # RT_ARGS is a list of flags
+      "$BENCH_BIN/scxpp_rt_taskset" --tasks="$rt_tasks" --duration_s="$BENCH_DURATION" $RT_ARGS
+      wait $hogs ;;
     hackbench)  # message passing, wakeup heavy
       t=$(hackbench -g 4 -l 200 2>&1 | awk '/^Time:/ {print $2}')
       echo "{\"workload\":\"hackbench\",\"time_s\":${t:-null}}" ;;
@@ -78,6 +103,18 @@ for spec in $BENCH_SCHEDULERS; do
       [ -n "$out" ] || { out=null; valid=false; why="${why:-workload printed nothing}"; }
       why=$(printf '%s' "$why" | tr '"\\' "''")
       echo "SCXPP-RESULT {\"scheduler\":\"$name\",\"workload\":\"$w\",\"rep\":$rep,\"valid\":$valid,\"why\":\"$why\",\"result\":$out}"
+      if [ "$name" = eevdf ] && [ "$w" = deadline ]; then
+        for extra in "eevdf-nice-20:--nice=-20" "sched-deadline:--policy=deadline"; do
+          xname=${extra%%:*}
+          echo "[bench] reference row: $xname x $w (rep $rep/$BENCH_REPS), $(($(date +%s) - start))s elapsed" >&2
+          RT_ARGS=${extra#*:}
+          out=$(run_workload "$w" | tail -n 1)
+          RT_ARGS=""
+          valid=true; why=""
+          [ -n "$out" ] || { out=null; valid=false; why="workload printed nothing"; }
+          echo "SCXPP-RESULT {\"scheduler\":\"$xname\",\"workload\":\"$w\",\"rep\":$rep,\"valid\":$valid,\"why\":\"$why\",\"result\":$out}"
+        done
+      fi
       rep=$((rep + 1))
     done
   done

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -183,6 +184,136 @@ TEST(SumCountersTest, UnavailablePoisonsTheSum) {
   EXPECT_EQ(SumCounters({}), 0);
   EXPECT_EQ(SumCounters({1, 2, 3}), 6);
   EXPECT_EQ(SumCounters({1, -1, 3}), -1);
+}
+
+// --- Tenant fairness math (scxpp_tenant_load) ---
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+TEST(IdealCpuAllocationTest, FlatWeightsSplitCapacity) {
+  // The case on 2 CPUs: a:100:1, b:200:4, c:400:8 -> 1/7, 2/7, 4/7 of 2 CPUs.
+  const std::vector<double> a =
+      IdealCpuAllocation({{.parent = -1, .weight = 100, .limit_cpus = 1},
+                          {.parent = -1, .weight = 200, .limit_cpus = 4},
+                          {.parent = -1, .weight = 400, .limit_cpus = 8}},
+                         2);
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_NEAR(a[0], 2.0 / 7, 1e-12);
+  EXPECT_NEAR(a[1], 4.0 / 7, 1e-12);
+  EXPECT_NEAR(a[2], 8.0 / 7, 1e-12);
+}
+
+TEST(IdealCpuAllocationTest, ThreadCountLimitsAndRedistributes) {
+  // Heavy weight but one thread: it can use one CPU at most, the rest goes to b.
+  const std::vector<double> a = IdealCpuAllocation(
+      {{.parent = -1, .weight = 900, .limit_cpus = 1},
+       {.parent = -1, .weight = 100, .limit_cpus = 4}},
+      4);
+  EXPECT_NEAR(a[0], 1, 1e-12);
+  EXPECT_NEAR(a[1], 3, 1e-12);
+}
+
+TEST(IdealCpuAllocationTest, CapGetsMinOfCapAndShareRemainderRedistributed) {
+  // c's weighted share would be 4/7 * 2 = 1.14 CPUs; capped at 0.5, the other 1.5 CPUs are
+  // split 1:2 between a and b.
+  const std::vector<double> a =
+      IdealCpuAllocation({{.parent = -1, .weight = 100, .limit_cpus = 1},
+                          {.parent = -1, .weight = 200, .limit_cpus = 4},
+                          {.parent = -1, .weight = 400, .limit_cpus = 0.5}},
+                         2);
+  EXPECT_NEAR(a[0], 0.5, 1e-12);
+  EXPECT_NEAR(a[1], 1.0, 1e-12);
+  EXPECT_NEAR(a[2], 0.5, 1e-12);
+  // A cap above the weighted share changes nothing.
+  const std::vector<double> loose = IdealCpuAllocation(
+      {{.parent = -1, .weight = 100, .limit_cpus = 8},
+       {.parent = -1, .weight = 100, .limit_cpus = 1.5}},
+      2);
+  EXPECT_NEAR(loose[0], 1, 1e-12);
+  EXPECT_NEAR(loose[1], 1, 1e-12);
+}
+
+TEST(IdealCpuAllocationTest, NestedWeightsMultiplyDownTheTree) {
+  // t1 (300) and d (100) at the top; t1 splits 1:3 between x and y. On 4 CPUs:
+  // t1 = 3, d = 1, x = 0.75, y = 2.25.
+  const std::vector<double> a =
+      IdealCpuAllocation({{.parent = -1, .weight = 300, .limit_cpus = kInf},
+                          {.parent = 0, .weight = 1, .limit_cpus = 8},
+                          {.parent = 0, .weight = 3, .limit_cpus = 8},
+                          {.parent = -1, .weight = 100, .limit_cpus = 8}},
+                         4);
+  EXPECT_NEAR(a[0], 3, 1e-12);
+  EXPECT_NEAR(a[1], 0.75, 1e-12);
+  EXPECT_NEAR(a[2], 2.25, 1e-12);
+  EXPECT_NEAR(a[3], 1, 1e-12);
+}
+
+TEST(IdealCpuAllocationTest, InnerCapAndIdleSubtrees) {
+  // t1 is capped at 1 CPU (cpu.max on the inner node): its children share that 1:1; d takes
+  // the rest. The idle leaf (0 threads) under t2 makes all of t2 idle, so t2's weight does
+  // not dilute anyone.
+  const std::vector<double> a =
+      IdealCpuAllocation({{.parent = -1, .weight = 100, .limit_cpus = 1},
+                          {.parent = 0, .weight = 100, .limit_cpus = 4},
+                          {.parent = 0, .weight = 100, .limit_cpus = 4},
+                          {.parent = -1, .weight = 100, .limit_cpus = 4},
+                          {.parent = -1, .weight = 5000, .limit_cpus = kInf},
+                          {.parent = 4, .weight = 100, .limit_cpus = 0}},
+                         4);
+  EXPECT_NEAR(a[0], 1, 1e-12);
+  EXPECT_NEAR(a[1], 0.5, 1e-12);
+  EXPECT_NEAR(a[2], 0.5, 1e-12);
+  EXPECT_NEAR(a[3], 3, 1e-12);
+  EXPECT_EQ(a[4], 0);
+  EXPECT_EQ(a[5], 0);
+}
+
+TEST(IdealCpuAllocationTest, UnderloadLeavesCapacityUnusedAndCyclesGetNothing) {
+  const std::vector<double> a = IdealCpuAllocation(
+      {{.parent = -1, .weight = 100, .limit_cpus = 1},
+       {.parent = -1, .weight = 1, .limit_cpus = 1}},
+      8);
+  EXPECT_NEAR(a[0], 1, 1e-12);
+  EXPECT_NEAR(a[1], 1, 1e-12);
+  const std::vector<double> cycle = IdealCpuAllocation(
+      {{.parent = 1, .weight = 100, .limit_cpus = 1}, {.parent = 0, .weight = 100, .limit_cpus = 1},
+       {.parent = -1, .weight = 100, .limit_cpus = 1}},
+      2);
+  EXPECT_EQ(cycle[0], 0);
+  EXPECT_EQ(cycle[1], 0);
+  EXPECT_NEAR(cycle[2], 1, 1e-12);
+  EXPECT_THAT(IdealCpuAllocation({}, 2), IsEmpty());
+}
+
+TEST(JainIndexTest, EqualIsOneMonopolyIsOneOverN) {
+  EXPECT_DOUBLE_EQ(JainIndex({1, 1, 1, 1}), 1);
+  EXPECT_DOUBLE_EQ(JainIndex({0.5, 0.5}), 1);
+  EXPECT_DOUBLE_EQ(JainIndex({1, 0, 0, 0}), 0.25);
+  // (1 + 2)^2 / (2 * (1 + 4)) = 0.9
+  EXPECT_DOUBLE_EQ(JainIndex({1, 2}), 0.9);
+  EXPECT_TRUE(std::isnan(JainIndex({})));
+  EXPECT_TRUE(std::isnan(JainIndex({0, 0})));
+}
+
+TEST(CompareSharesTest, RelativeErrorsAndJainOverRatios) {
+  const ShareComparison c = CompareShares({0.2, 0.3, 0.5}, {0.25, 0.25, 0.5});
+  ASSERT_EQ(c.rel_err.size(), 3u);
+  EXPECT_NEAR(c.rel_err[0], 0.2, 1e-12);
+  EXPECT_NEAR(c.rel_err[1], 0.2, 1e-12);
+  EXPECT_NEAR(c.rel_err[2], 0, 1e-12);
+  EXPECT_NEAR(c.max_rel_err, 0.2, 1e-12);
+  // Ratios 0.8, 1.2, 1.0: 9 / (3 * 3.08).
+  EXPECT_NEAR(c.jain, 9.0 / (3 * 3.08), 1e-12);
+  const ShareComparison perfect =
+      CompareShares({1.0 / 7, 2.0 / 7, 4.0 / 7}, {1.0 / 7, 2.0 / 7, 4.0 / 7});
+  EXPECT_NEAR(perfect.max_rel_err, 0, 1e-12);
+  EXPECT_NEAR(perfect.jain, 1, 1e-12);
+  // An entry with no ideal share is skipped, not divided by zero.
+  const ShareComparison skip = CompareShares({0.5, 0.5}, {1, 0});
+  EXPECT_TRUE(std::isnan(skip.rel_err[1]));
+  EXPECT_NEAR(skip.max_rel_err, 0.5, 1e-12);
+  EXPECT_DOUBLE_EQ(skip.jain, 1);
+  EXPECT_TRUE(std::isnan(CompareShares({}, {}).max_rel_err));
 }
 
 }  // namespace
