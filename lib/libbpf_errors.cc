@@ -19,7 +19,7 @@
 namespace scxpp::internal {
 namespace {
 
-constexpr size_t kMaxLogLines = 400;
+constexpr size_t kMaxLogLines = 2000;
 
 struct LogState {
   std::mutex mu;
@@ -34,14 +34,23 @@ LogState& State() {
 }
 
 int PrintFn(enum libbpf_print_level level, const char* fmt, va_list args) {
-  char buf[4096];
+  // libbpf prints a whole verifier log in one call: size the buffer to the message.
+  std::string buf(256, '\0');
   va_list copy;
   va_copy(copy, args);
-  vsnprintf(buf, sizeof(buf), fmt, copy);
+  int n = vsnprintf(buf.data(), buf.size(), fmt, copy);
   va_end(copy);
+  if (n < 0) return 0;
+  if (static_cast<size_t>(n) >= buf.size()) {
+    buf.resize(n + 1);
+    va_copy(copy, args);
+    vsnprintf(buf.data(), buf.size(), fmt, copy);
+    va_end(copy);
+  }
+  buf.resize(n);
   LogState& st = State();
   std::lock_guard<std::mutex> lock(st.mu);
-  if (st.verbose) fputs(buf, stderr);
+  if (st.verbose) fputs(buf.c_str(), stderr);
   st.partial += buf;
   size_t pos;
   while ((pos = st.partial.find('\n')) != std::string::npos) {

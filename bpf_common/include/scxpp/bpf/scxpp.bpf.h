@@ -21,6 +21,7 @@ _Static_assert(SCX_DSQ_FLAG_BUILTIN, "vmlinux.h lacks 64-bit enum values: regene
 				     "a newer bpftool/pahole and compile with clang >= 16");
 
 #include "sched_math_common.h"
+#include "topology_common.h"
 #include "kfuncs.bpf.h"
 #include "exit_info.bpf.h"
 #include "stats.bpf.h"

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * lowlat: run latency-critical tasks the moment they wake; share the rest fairly.
+ *
+ * Who is latency-critical. A task is critical when a selector names it — its thread id
+ * (--pid), its command name (--comm), its cgroup (--cgroup), or a negative nice value —
+ * or when it behaves like one (--auto): it wakes often (a decaying average of the time
+ * between wakeups at most crit_max_interval) and runs briefly each time (a decaying
+ * average of the CPU time it uses per wakeup at most crit_max_burst). An audio callback
+ * waking every 1-2 ms for 100 us, a market-data handler, a control loop all qualify; a
+ * CPU-bound job never does. Status is re-evaluated at every wakeup from the averages, and
+ * a critical task that runs four times crit_max_burst without sleeping loses it on the spot
+ * (counted as a demotion), so nothing keeps priority by pretending, while a periodic task
+ * that overruns once (catching up on a missed period) is not thrown out for it.
+ *
+ * What critical means. On wakeup a critical task goes to an idle CPU if there is one: the
+ * previous CPU if it is idle (warm cache), else the kernel's SMT- and LLC-aware search. When
+ * no CPU is idle it does not queue: it is inserted at the head of a CPU that runs a
+ * non-critical task (its previous CPU first) with SCX_ENQ_PREEMPT, which ends that task's
+ * slice at once. Only if every allowed CPU already runs a critical task does it wait, in a
+ * queue served before everything else. A critical wakeup runs with a slice of
+ * crit_max_burst, so critical tasks queued behind one that overruns wait at most that long.
+ * The special treatment applies to wakeups only: a
+ * critical task whose slice expires is re-queued like any other, so a critical task that
+ * turns CPU-bound cannot crowd out the rest even before its demotion.
+ *
+ * Everything else shares the CPUs by weighted virtual time (nice is honoured), with a lag
+ * clamp so a task that slept cannot come back with unbounded credit, and with slices that
+ * shrink as the queue grows (slice / (waiting + 1), never below min_slice). Non-critical
+ * tasks never starve: critical tasks take the CPU only in bursts of at most crit_max_burst
+ * per wakeup, and everything that is not a burst goes through the same fair queue.
+ *
+ * Costs, and what to change when you adapt it. Picking a victim CPU scans the CPUs when the
+ * previous one runs a critical task (O(nr_cpus), only on saturated machines). Preempting
+ * costs the victim its cache warmth; machines with many critical tasks per CPU may prefer
+ * to queue (set --preempt=false) and rely on short slices.
+ */
+#include <scxpp/bpf/scxpp.bpf.h>
+
+#include "lowlat_intf.h"
+
+char _license[] SEC("license") = "GPL";
+
+/* Knobs, set by main.cc before load. */
+const volatile u64 slice_ns = 5ULL * 1000 * 1000;
+const volatile u64 min_slice_ns = 500ULL * 1000;
+const volatile u64 crit_max_burst_ns = 1000ULL * 1000;
+const volatile u64 crit_max_interval_ns = 50ULL * 1000 * 1000;
+const volatile bool auto_detect = true;
+const volatile bool nice_critical = true;
+const volatile bool preempt = true;
+const volatile u32 nr_cpu_ids = 1;
+
+/* Explicit selectors. */
+const volatile u32 nr_crit_pids;
+const volatile s32 crit_pids[LOWLAT_MAX_PIDS];
+const volatile u32 nr_crit_comms;
+const volatile u64 crit_comms[LOWLAT_MAX_COMMS][2]; /* 16-byte comm as two words */
+const volatile u32 nr_crit_cgroups;
+const volatile u64 crit_cgroups[LOWLAT_MAX_CGROUPS]; /* cgroup ids (inode numbers) */
+
+SCXPP_DSQ_PLAN_DEFINE(); /* shared:0 = the fair queue, user:0 = queued critical wakeups */
+SCXPP_STATS_MAP(SCXPP_NR_STATS);
+
+#define FAIR_DSQ SCXPP_DSQ_ID(SCXPP_DSQ_SHARED, 0)
+#define CRIT_DEMOTE_FACTOR 4
+#define CRIT_DSQ SCXPP_DSQ_ID(SCXPP_DSQ_USER, 0)
+
+struct task_ctx {
+	u64 vtime;
+	u64 last_wake;    /* time of the last wakeup */
+	u64 avg_interval; /* decaying average time between wakeups */
+	u64 run_start;    /* when it last started running */
+	u64 burst;        /* CPU time since the last wakeup */
+	u64 avg_burst;    /* decaying average CPU time per wakeup */
+	u32 nr_wakes;
+	bool critical;
+};
+SCXPP_TASK_CTX_DEFINE(struct task_ctx);
+
+static u64 vtime_now;
+/* Per CPU: does it run (or is it about to run) a critical task? Victim selection skips it. */
+static u8 cpu_crit[SCXPP_MAX_CPUS];
+
+static __always_inline void set_cpu_crit(s32 cpu, u8 crit)
+{
+	u32 i = cpu;
+
+	if (i < SCXPP_MAX_CPUS)
+		cpu_crit[i] = crit;
+}
+
+static __always_inline bool cpu_runs_crit(s32 cpu)
+{
+	u32 i = cpu;
+
+	return i < SCXPP_MAX_CPUS && cpu_crit[i];
+}
+
+struct cgroup *scx_bpf_task_cgroup(struct task_struct *p) __ksym __weak;
+void bpf_cgroup_release(struct cgroup *cgrp) __ksym __weak;
+
+static bool selected_explicitly(struct task_struct *p)
+{
+	u32 i;
+
+	if (nice_critical && p->scx.weight > SCXPP_WEIGHT_DFL)
+		return true;
+	bpf_for(i, 0, nr_crit_pids) {
+		if (i < LOWLAT_MAX_PIDS && crit_pids[i] == p->pid)
+			return true;
+	}
+	if (nr_crit_comms) {
+		u64 comm[2] = {};
+
+		bpf_probe_read_kernel(comm, sizeof(comm), p->comm);
+		bpf_for(i, 0, nr_crit_comms) {
+			if (i < LOWLAT_MAX_COMMS && crit_comms[i][0] == comm[0] &&
+			    crit_comms[i][1] == comm[1])
+				return true;
+		}
+	}
+	if (nr_crit_cgroups && bpf_ksym_exists(scx_bpf_task_cgroup)) {
+		struct cgroup *cgrp = scx_bpf_task_cgroup(p);
+		u64 id = cgrp->kn->id;
+		bool found = false;
+
+		bpf_cgroup_release(cgrp);
+		bpf_for(i, 0, nr_crit_cgroups) {
+			if (i < LOWLAT_MAX_CGROUPS && crit_cgroups[i] == id)
+				found = true;
+		}
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+static void classify(struct task_struct *p, struct task_ctx *tctx)
+{
+	bool crit = selected_explicitly(p) ||
+		    (auto_detect && tctx->nr_wakes >= 4 && tctx->avg_burst <= crit_max_burst_ns &&
+		     tctx->avg_interval <= crit_max_interval_ns);
+
+	if (crit && !tctx->critical)
+		scxpp_stat_inc(SCXPP_STAT_PROMOTIONS);
+	else if (!crit && tctx->critical)
+		scxpp_stat_inc(SCXPP_STAT_DEMOTIONS);
+	tctx->critical = crit;
+}
+
+/* A CPU @p may run on whose current task is not critical: its own CPU first. */
+static s32 pick_victim(struct task_struct *p)
+{
+	s32 prev = scx_bpf_task_cpu(p);
+	u32 i;
+
+	if (prev >= 0 && !cpu_runs_crit(prev) && bpf_cpumask_test_cpu(prev, p->cpus_ptr))
+		return prev;
+	bpf_for(i, 0, nr_cpu_ids) {
+		if (!cpu_runs_crit(i) && bpf_cpumask_test_cpu(i, p->cpus_ptr))
+			return i;
+	}
+	return -1;
+}
+
+s32 SCXPP_OPS(lowlat_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	bool is_idle = false;
+	s32 cpu = scxpp_select_idle_cpu(p, prev_cpu, wake_flags, &is_idle);
+
+	if (is_idle) {
+		scxpp_stat_inc(SCXPP_STAT_DIRECT);
+		if (tctx && tctx->critical) {
+			scxpp_stat_inc(SCXPP_STAT_CRIT_WAKEUPS);
+			set_cpu_crit(cpu, 1);
+		}
+		scxpp_dispatch_local(p, tctx && tctx->critical ? crit_max_burst_ns : slice_ns, 0);
+	}
+	return cpu;
+}
+
+void SCXPP_OPS(lowlat_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	u64 vtime, slice;
+	s32 victim;
+
+	if (!tctx) {
+		scxpp_dsq_insert(p, FAIR_DSQ, slice_ns, enq_flags);
+		return;
+	}
+	if (tctx->critical && (enq_flags & SCXPP_ENQ_WAKEUP)) {
+		scxpp_stat_inc(SCXPP_STAT_CRIT_WAKEUPS);
+		victim = preempt ? pick_victim(p) : -1;
+		if (victim >= 0) {
+			set_cpu_crit(victim, 1); /* reserved: the next critical wakeup goes elsewhere */
+			scxpp_stat_inc(SCXPP_STAT_PREEMPTS);
+			scxpp_dsq_insert(p, SCX_DSQ_LOCAL_ON | victim, crit_max_burst_ns,
+					 enq_flags | SCXPP_ENQ_PREEMPT);
+			return;
+		}
+		scxpp_stat_inc(SCXPP_STAT_CRIT_QUEUED);
+		scxpp_dsq_insert(p, CRIT_DSQ, crit_max_burst_ns, enq_flags);
+		return;
+	}
+	vtime = scxpp_vtime_clamp_lag(tctx->vtime, vtime_now, slice_ns);
+	slice = scxpp_slice_scaled(slice_ns, scx_bpf_dsq_nr_queued(FAIR_DSQ), min_slice_ns);
+	scxpp_stat_inc(SCXPP_STAT_QUEUED);
+	scxpp_dsq_insert_vtime(p, FAIR_DSQ, slice, vtime, enq_flags);
+}
+
+void SCXPP_OPS(lowlat_dispatch, s32 cpu, struct task_struct *prev)
+{
+	if (!scxpp_dsq_move_to_local(CRIT_DSQ))
+		scxpp_dsq_move_to_local(FAIR_DSQ);
+}
+
+void SCXPP_OPS(lowlat_runnable, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	u64 now, interval;
+
+	if (!tctx || !(enq_flags & SCXPP_ENQ_WAKEUP))
+		return;
+	now = scxpp_now();
+	if (tctx->nr_wakes) {
+		interval = now - tctx->last_wake;
+		tctx->avg_interval = tctx->nr_wakes > 1 ? scxpp_ewma(tctx->avg_interval, interval, 2)
+							: interval;
+		tctx->avg_burst = tctx->nr_wakes > 1 ? scxpp_ewma(tctx->avg_burst, tctx->burst, 2)
+						     : tctx->burst;
+	}
+	tctx->last_wake = now;
+	tctx->burst = 0;
+	tctx->nr_wakes++;
+	classify(p, tctx);
+}
+
+void SCXPP_OPS(lowlat_running, struct task_struct *p)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	s32 cpu = scx_bpf_task_cpu(p);
+
+	if (!tctx)
+		return;
+	tctx->run_start = scxpp_now();
+	set_cpu_crit(cpu, tctx->critical);
+	if (scxpp_time_before(vtime_now, tctx->vtime))
+		vtime_now = tctx->vtime;
+}
+
+void SCXPP_OPS(lowlat_stopping, struct task_struct *p, bool runnable)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	s32 cpu = scx_bpf_task_cpu(p);
+	u64 ran;
+
+	set_cpu_crit(cpu, 0);
+	if (!tctx)
+		return;
+	ran = scxpp_now() - tctx->run_start;
+	tctx->burst += ran;
+	tctx->vtime += scxpp_vtime_delta(ran, p->scx.weight);
+	/*
+	 * Running several times the burst limit without sleeping is CPU-bound behaviour: demote
+	 * at once. Smaller overruns (a periodic task catching up on a missed period) only move
+	 * the average, which decides at the next wakeup: hysteresis, not flapping.
+	 */
+	if (tctx->critical && tctx->burst > CRIT_DEMOTE_FACTOR * crit_max_burst_ns) {
+		tctx->critical = false;
+		scxpp_stat_inc(SCXPP_STAT_DEMOTIONS);
+	}
+}
+
+void SCXPP_OPS(lowlat_enable, struct task_struct *p)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	if (tctx)
+		tctx->vtime = vtime_now;
+}
+
+s32 SCXPP_OPS_SLEEPABLE(lowlat_init_task, struct task_struct *p, struct scx_init_task_args *args)
+{
+	return scxpp_task_ctx_create(p) ? 0 : -ENOMEM;
+}
+
+s32 SCXPP_OPS_SLEEPABLE(lowlat_init)
+{
+	return scxpp_dsq_plan_create(&scxpp_dsq_plan);
+}
+
+void SCXPP_OPS(lowlat_exit, struct scx_exit_info *ei)
+{
+	scxpp_record_exit(ei);
+}
+
+SCXPP_OPS_DEFINE(lowlat_ops,
+		 .select_cpu = (void *)lowlat_select_cpu,
+		 .enqueue = (void *)lowlat_enqueue,
+		 .dispatch = (void *)lowlat_dispatch,
+		 .runnable = (void *)lowlat_runnable,
+		 .running = (void *)lowlat_running,
+		 .stopping = (void *)lowlat_stopping,
+		 .enable = (void *)lowlat_enable,
+		 .init_task = (void *)lowlat_init_task,
+		 .init = (void *)lowlat_init,
+		 .exit = (void *)lowlat_exit,
+		 .name = "lowlat");

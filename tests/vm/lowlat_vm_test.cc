@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+// The lowlat reference scheduler in the sched_ext VM: who it treats as latency-critical,
+// that it demotes what stops behaving like it, that it starves nobody, and that bad
+// selectors are refused before anything is attached.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/util/subprocess.h"
+
+namespace scxpp {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ReadFileTrimmed;
+using testing::RunCommand;
+using testing::Subprocess;
+using testing::WaitUntil;
+
+constexpr char kState[] = "/sys/kernel/sched_ext/state";
+bool Disabled() { return ReadFileTrimmed(kState) == "disabled"; }
+
+// "<name>=<n>" from the runner's "final:" line; -1 if absent.
+long FinalStat(const std::string& out, const std::string& name) {
+  size_t line = out.rfind("final:");
+  if (line == std::string::npos) return -1;
+  size_t pos = out.find(" " + name + "=", line);
+  if (pos == std::string::npos) pos = out.find(":" + name + "=", line);
+  if (pos == std::string::npos) return -1;
+  pos += name.size() + 2;
+  size_t end = out.find_first_not_of("0123456789", pos);
+  long v = -1;
+  if (!absl::SimpleAtoi(out.substr(pos, end - pos), &v)) return -1;
+  return v;
+}
+
+void Spin(long us) {
+  timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  do {
+    clock_gettime(CLOCK_MONOTONIC, &b);
+  } while ((b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000 < us);
+}
+
+// A child that wakes every `period_us` and runs `work_us`, for `periodic_ms`, then spins
+// for `spin_ms`; named `comm`. Returns its pid.
+pid_t StartChild(const char* comm, long period_us, long work_us, long periodic_ms, long spin_ms,
+                 const std::string& cgroup = "") {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  prctl(PR_SET_NAME, comm);
+  if (!cgroup.empty()) std::ofstream(cgroup + "/cgroup.procs") << getpid();
+  timespec next;
+  clock_gettime(CLOCK_MONOTONIC, &next);
+  const long iters = periodic_ms * 1000 / period_us;
+  for (long i = 0; i < iters; ++i) {
+    next.tv_nsec += period_us * 1000;
+    while (next.tv_nsec >= 1000000000L) {
+      next.tv_nsec -= 1000000000L;
+      ++next.tv_sec;
+    }
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+    Spin(work_us);
+  }
+  Spin(spin_ms * 1000);
+  _exit(0);
+}
+
+void Reap(pid_t pid) {
+  int st;
+  waitpid(pid, &st, 0);
+}
+
+// Runs lowlat with `flags` around `body`, then returns its output (with the final stats).
+template <typename Body>
+std::string WithLowlat(std::vector<std::string> flags, Body body) {
+  std::vector<std::string> argv = {SCXPP_LOWLAT_BIN, "--stats_interval=0"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  Subprocess sched(argv);
+  if (!sched.WaitForOutput("attached", absl::Seconds(30))) {
+    ADD_FAILURE() << "lowlat did not attach:\n" << sched.output();
+    return sched.output();
+  }
+  body();
+  EXPECT_EQ(ReadFileTrimmed(kState), "enabled") << "lowlat was ejected:\n" << sched.output();
+  sched.Signal(SIGINT);
+  std::optional<int> status = sched.Wait(absl::Seconds(30));
+  EXPECT_EQ(status, 0) << sched.output();
+  EXPECT_TRUE(WaitUntil(Disabled, absl::Seconds(10)));
+  return sched.output();
+}
+
+class LowlatVmTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(Disabled()); }
+};
+
+TEST_F(LowlatVmTest, PeriodicThreadIsCriticalAndHogIsNot) {
+  // Baseline: a CPU hog alone. Then: the same hog plus a 1 ms / 100 us periodic thread.
+  std::string hog_only = WithLowlat({}, [] {
+    pid_t hog = StartChild("hog", 1000, 0, 0, 2000);
+    Reap(hog);
+  });
+  std::string with_probe = WithLowlat({}, [] {
+    pid_t hog = StartChild("hog", 1000, 0, 0, 2000);
+    pid_t probe = StartChild("probe", 1000, 100, 2000, 0);
+    Reap(probe);
+    Reap(hog);
+  });
+  const long base = FinalStat(hog_only, "crit_wakeups");
+  const long probe = FinalStat(with_probe, "crit_wakeups");
+  ASSERT_GE(base, 0) << hog_only;
+  // 2000 periods in 2 s; allow a quarter to be lost to classification warm-up and TCG.
+  EXPECT_GE(probe - base, 1000) << "baseline:\n" << hog_only << "\nwith probe:\n" << with_probe;
+  EXPECT_GE(FinalStat(with_probe, "promotions"), 1);
+}
+
+TEST_F(LowlatVmTest, CriticalTaskThatTurnsCpuBoundIsDemoted) {
+  std::string control = WithLowlat({}, [] {
+    pid_t p = StartChild("probe", 1000, 100, 1500, 0);
+    Reap(p);
+  });
+  std::string turned = WithLowlat({}, [] {
+    pid_t p = StartChild("probe", 1000, 100, 1500, 1500);  // then 1.5 s of spinning
+    Reap(p);
+  });
+  EXPECT_GT(FinalStat(turned, "demotions"), FinalStat(control, "demotions"))
+      << "control:\n" << control << "\nturned CPU-bound:\n" << turned;
+}
+
+TEST_F(LowlatVmTest, HogsAreNeverStarvedBesideCriticalTasks) {
+  std::string hogs_json;
+  std::string out = WithLowlat({}, [&] {
+    testing::RunResult probe_and_hogs = RunCommand(
+        {"/bin/sh", "-c",
+         std::string(SCXPP_WORKLOAD_DIR) + "/scxpp_latency_probe --threads=4 --duration_s=4 "
+         ">/dev/null & " + SCXPP_WORKLOAD_DIR + "/scxpp_cpu_hogs --threads=4 --duration_s=4; wait"},
+        absl::Seconds(120));
+    EXPECT_EQ(probe_and_hogs.status, 0) << probe_and_hogs.output;
+    hogs_json = probe_and_hogs.output;
+  });
+  EXPECT_THAT(hogs_json, HasSubstr("\"starved_threads\":0")) << hogs_json << "\n" << out;
+  EXPECT_GE(FinalStat(out, "crit_wakeups"), 1000) << out;
+}
+
+TEST_F(LowlatVmTest, ExplicitSelectorsMarkTasksCritical) {
+  // A task waking every 10 ms for 2 s (200 wakeups) is too slow-waking for --auto's
+  // defaults to matter, and --auto is off: only the selector can make it critical.
+  auto run = [](std::vector<std::string> flags, const char* comm, const std::string& cgroup,
+                bool pid_selector) {
+    return WithLowlat(flags, [&] {
+      pid_t p = StartChild(comm, 10000, 100, 2000, 0, cgroup);
+      (void)pid_selector;
+      Reap(p);
+    });
+  };
+  const std::vector<std::string> no_auto = {"--auto=false", "--nice_critical=false"};
+  std::string base = run(no_auto, "plainjob", "", false);
+  std::vector<std::string> by_comm = no_auto;
+  by_comm.push_back("--comm=critjob");
+  std::string comm = run(by_comm, "critjob", "", false);
+  const std::string cg = "/sys/fs/cgroup/lowlat-crit";
+  mkdir(cg.c_str(), 0755);
+  std::vector<std::string> by_cgroup = no_auto;
+  by_cgroup.push_back("--cgroup=" + cg);
+  std::string cgroup = run(by_cgroup, "plainjob", cg, false);
+  rmdir(cg.c_str());
+  const long b = FinalStat(base, "crit_wakeups");
+  EXPECT_GE(FinalStat(comm, "crit_wakeups") - b, 150) << base << "\n" << comm;
+  EXPECT_GE(FinalStat(cgroup, "crit_wakeups") - b, 150) << base << "\n" << cgroup;
+
+  // --pid: our own test process's main thread, made to wake 200 times.
+  std::vector<std::string> by_pid = no_auto;
+  by_pid.push_back(absl::StrCat("--pid=", getpid()));
+  std::string pid = WithLowlat(by_pid, [] {
+    for (int i = 0; i < 200; ++i) usleep(10000);
+  });
+  EXPECT_GE(FinalStat(pid, "crit_wakeups") - b, 150) << base << "\n" << pid;
+}
+
+TEST_F(LowlatVmTest, BadSelectorsAreRefusedBeforeAttaching) {
+  struct Case {
+    std::string flag, message;
+  } cases[] = {
+      {"--cgroup=/sys/fs/cgroup/no-such-group", "--cgroup: /sys/fs/cgroup/no-such-group"},
+      {"--cgroup=/tmp", "is not a cgroup v2 directory"},
+      {"--pid=12ab", "--pid: '12ab' is not a thread id"},
+      {"--pid=-4", "--pid: '-4' is not a thread id"},
+      {"--comm=a-name-longer-than-15", "must be 1..15 characters"},
+      {"--min_slice_us=9000", "--min_slice_us"},
+  };
+  for (const Case& c : cases) {
+    testing::RunResult r = RunCommand({SCXPP_LOWLAT_BIN, c.flag}, absl::Seconds(30));
+    ASSERT_TRUE(r.status.has_value());
+    EXPECT_EQ(*r.status, 2) << c.flag << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.message)) << c.flag;
+    EXPECT_THAT(r.output, ::testing::Not(HasSubstr("attached"))) << c.flag;
+    EXPECT_TRUE(Disabled()) << c.flag;
+  }
+}
+
+}  // namespace
+}  // namespace scxpp
