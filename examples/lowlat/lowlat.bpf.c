@@ -270,7 +270,7 @@ void SCXPP_OPS(lowlat_stopping, struct task_struct *p, bool runnable)
 	 */
 	if (tctx->critical && tctx->burst > CRIT_DEMOTE_FACTOR * crit_max_burst_ns) {
 		tctx->critical = false;
-		scxpp_stat_inc(SCXPP_STAT_DEMOTIONS);
+		scxpp_stat_inc(SCXPP_STAT_CPU_BOUND);
 	}
 }
 

@@ -16,7 +16,8 @@
 	X(PREEMPTS, "preempts", "critical wakeups that preempted a non-critical task")     \
 	X(CRIT_QUEUED, "crit_queued", "critical wakeups queued: every CPU ran a critical task") \
 	X(PROMOTIONS, "promotions", "tasks that became latency-critical")                  \
-	X(DEMOTIONS, "demotions", "critical tasks that stopped behaving like one")          \
+	X(DEMOTIONS, "demotions", "critical tasks whose averages no longer qualify")        \
+	X(CPU_BOUND, "cpu_bound", "critical tasks demoted for running 4x the burst limit")   \
 	X(QUEUED, "queued", "non-critical tasks queued by weighted vtime")
 
 SCXPP_STATS_ENUM(lowlat_stat, LOWLAT_STATS);
