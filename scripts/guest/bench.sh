@@ -42,8 +42,10 @@ run_workload() {
       hogs=$!
       sleep 1
       "$BENCH_BIN/scxpp_latency_probe" --threads=4 --period_us=1000 --work_us=100 \
-        --duration_s="$BENCH_DURATION"
-      wait $hogs ;;
+        --duration_s="$BENCH_DURATION" >/tmp/probe.json
+      wait $hogs
+      # One object: the probe's result with the hogs' beside it ("hogs": {...}).
+      printf '%s,"hogs":%s}\n' "$(sed 's/}[[:space:]]*$//' /tmp/probe.json)" "$(cat /tmp/hogs.json)" ;;
     latency_idle)  # the same probe on an otherwise idle machine
       "$BENCH_BIN/scxpp_latency_probe" --threads=4 --period_us=1000 --work_us=100 \
         --duration_s="$BENCH_DURATION" ;;
