@@ -132,24 +132,15 @@ int Run(const StartFn& start, const RunOptions& options) {
   SignalWatch signals;
   for (int restarts = 0;; ++restarts) {
     absl::StatusOr<std::unique_ptr<SchedulerCore>> sched = start(options.verbose);
-    if (!sched.ok()) {
-      fmt::print(stderr, "error: {}\n", std::string(sched.status().message()));
-      return kExitStartFailed;
-    }
+    if (!sched.ok()) return ReportStartError(sched.status());
     SchedulerCore& s = **sched;
     std::optional<StatsReader> stats;
     if (!options.stats.empty()) {
       absl::StatusOr<StatsReader> r = StatsReader::Bind(s.object(), options.stats);
-      if (!r.ok()) {
-        fmt::print(stderr, "error: {}\n", std::string(r.status().message()));
-        return kExitStartFailed;
-      }
+      if (!r.ok()) return ReportStartError(r.status());
       stats.emplace(*std::move(r));
     }
-    if (absl::Status a = s.Attach(); !a.ok()) {
-      fmt::print(stderr, "error: {}\n", std::string(a.message()));
-      return kExitStartFailed;
-    }
+    if (absl::Status a = s.Attach(); !a.ok()) return ReportStartError(a);
     fmt::print("scxpp: scheduler '{}' attached\n", s.name());
     std::fflush(stdout);
 
