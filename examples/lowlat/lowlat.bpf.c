@@ -8,7 +8,8 @@
  * between wakeups at most crit_max_interval) and runs briefly each time (a decaying
  * average of the CPU time it uses per wakeup at most crit_max_burst). An audio callback
  * waking every 1-2 ms for 100 us, a market-data handler, a control loop all qualify; a
- * CPU-bound job never does. Status is re-evaluated at every wakeup from the averages, and
+ * CPU-bound job never does. Behaviour alone makes at most --max_auto_critical tasks
+ * critical at a time (a few threads, not a crowd). Status is re-evaluated at every wakeup from the averages, and
  * a critical task that runs four times crit_max_burst without sleeping loses it on the spot
  * (counted as a demotion), so nothing keeps priority by pretending, while a periodic task
  * that overruns once (catching up on a missed period) is not thrown out for it.
@@ -50,6 +51,7 @@ const volatile bool auto_detect = true;
 const volatile bool nice_critical = true;
 const volatile bool preempt = true;
 const volatile u32 nr_cpu_ids = 1;
+const volatile u32 max_auto_critical = 4; /* most tasks --auto may mark critical at once */
 
 /* Explicit selectors. */
 const volatile u32 nr_crit_pids;
@@ -75,10 +77,12 @@ struct task_ctx {
 	u64 avg_burst;    /* decaying average CPU time per wakeup */
 	u32 nr_wakes;
 	bool critical;
+	bool auto_crit; /* critical by behaviour only: counted in nr_auto_critical */
 };
 SCXPP_TASK_CTX_DEFINE(struct task_ctx);
 
 static u64 vtime_now;
+static s64 nr_auto_critical; /* tasks currently critical by behaviour alone */
 /* Per CPU: does it run (or is it about to run) a critical task? Victim selection skips it. */
 static u8 cpu_crit[SCXPP_MAX_CPUS];
 
@@ -136,17 +140,36 @@ static bool selected_explicitly(struct task_struct *p)
 	return false;
 }
 
+static void set_critical(struct task_ctx *tctx, bool crit, bool by_auto)
+{
+	if (tctx->auto_crit)
+		__sync_fetch_and_sub(&nr_auto_critical, 1);
+	tctx->critical = crit;
+	tctx->auto_crit = crit && by_auto;
+	if (tctx->auto_crit)
+		__sync_fetch_and_add(&nr_auto_critical, 1);
+}
+
 static void classify(struct task_struct *p, struct task_ctx *tctx)
 {
-	bool crit = selected_explicitly(p) ||
-		    (auto_detect && tctx->nr_wakes >= 4 && tctx->avg_burst <= crit_max_burst_ns &&
-		     tctx->avg_interval <= crit_max_interval_ns);
+	bool explicit = selected_explicitly(p);
+	bool behaves = auto_detect && tctx->nr_wakes >= 4 && tctx->avg_burst <= crit_max_burst_ns &&
+		       tctx->avg_interval <= crit_max_interval_ns;
+	bool crit;
 
+	/*
+	 * "A few threads": --auto marks at most max_auto_critical tasks at once. A
+	 * wakeup-heavy crowd (a message-passing benchmark, a build) also wakes often and runs
+	 * briefly, but giving all of it priority would only make it preempt itself.
+	 */
+	if (behaves && !tctx->auto_crit && nr_auto_critical >= max_auto_critical)
+		behaves = false;
+	crit = explicit || behaves;
 	if (crit && !tctx->critical)
 		scxpp_stat_inc(SCXPP_STAT_PROMOTIONS);
 	else if (!crit && tctx->critical)
 		scxpp_stat_inc(SCXPP_STAT_DEMOTIONS);
-	tctx->critical = crit;
+	set_critical(tctx, crit, !explicit);
 }
 
 /* A CPU @p may run on whose current task is not critical: its own CPU first. */
@@ -209,9 +232,10 @@ void SCXPP_OPS(lowlat_enqueue, struct task_struct *p, u64 enq_flags)
 		 * shared critical queue is the fallback when that CPU is not allowed.
 		 */
 		victim = scx_bpf_task_cpu(p);
-		if (victim >= 0 && bpf_cpumask_test_cpu(victim, p->cpus_ptr))
+		if (victim >= 0 && bpf_cpumask_test_cpu(victim, p->cpus_ptr) &&
+		    !scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL_ON | victim))
 			scxpp_dsq_insert(p, SCX_DSQ_LOCAL_ON | victim, crit_max_burst_ns, enq_flags);
-		else
+		else /* one waiter per CPU at most: the rest wait where any CPU can take them */
 			scxpp_dsq_insert(p, CRIT_DSQ, crit_max_burst_ns, enq_flags);
 		return;
 	}
@@ -279,9 +303,17 @@ void SCXPP_OPS(lowlat_stopping, struct task_struct *p, bool runnable)
 	 * the average, which decides at the next wakeup: hysteresis, not flapping.
 	 */
 	if (tctx->critical && tctx->burst > CRIT_DEMOTE_FACTOR * crit_max_burst_ns) {
-		tctx->critical = false;
+		set_critical(tctx, false, false);
 		scxpp_stat_inc(SCXPP_STAT_CPU_BOUND);
 	}
+}
+
+void SCXPP_OPS(lowlat_disable, struct task_struct *p)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	if (tctx)
+		set_critical(tctx, false, false);
 }
 
 void SCXPP_OPS(lowlat_enable, struct task_struct *p)
@@ -315,6 +347,7 @@ SCXPP_OPS_DEFINE(lowlat_ops,
 		 .running = (void *)lowlat_running,
 		 .stopping = (void *)lowlat_stopping,
 		 .enable = (void *)lowlat_enable,
+		 .disable = (void *)lowlat_disable,
 		 .init_task = (void *)lowlat_init_task,
 		 .init = (void *)lowlat_init,
 		 .exit = (void *)lowlat_exit,

@@ -30,6 +30,8 @@ ABSL_FLAG(uint32_t, crit_max_burst_us, 1000,
           "than this without sleeping demotes any critical task.");
 ABSL_FLAG(uint32_t, crit_max_interval_us, 50000,
           "Auto: longest average time between wakeups of a critical task.");
+ABSL_FLAG(uint32_t, max_auto_critical, 4,
+          "Most tasks --auto marks critical at once (explicit selectors are not counted).");
 ABSL_FLAG(bool, preempt, true,
           "Let a critical wakeup preempt a non-critical task when no CPU is idle.");
 ABSL_FLAG(uint32_t, slice_us, 5000, "Slice of non-critical tasks when nothing waits (us).");
@@ -118,6 +120,7 @@ int main(int argc, char** argv) {
         ro->auto_detect = absl::GetFlag(FLAGS_auto);
         ro->nice_critical = absl::GetFlag(FLAGS_nice_critical);
         ro->preempt = absl::GetFlag(FLAGS_preempt);
+        ro->max_auto_critical = absl::GetFlag(FLAGS_max_auto_critical);
         ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
         ro->nr_crit_pids = sel->pids.size();
         for (size_t i = 0; i < sel->pids.size(); ++i) ro->crit_pids[i] = sel->pids[i];
