@@ -38,17 +38,10 @@ constexpr char kUsage[] =
     "  {\"workload\":\"cpu_hogs\",\"threads\":N,...,\"min_share\":..,"
     "\"starved_threads\":..,...}";
 
-constexpr int64_t kNsPerSec = 1000000000;
 // One unit is ~50-100 us of work on current CPUs: short enough that the per-second
 // progress marks are precise, long enough that reading the clock after each unit costs
 // nothing measurable.
 constexpr int kIterationsPerUnit = 64 * 1024;
-
-int64_t NowNs(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return int64_t{ts.tv_sec} * kNsPerSec + ts.tv_nsec;
-}
 
 // One unit of work: an LCG chain. Each step depends on the previous one, so the compiler
 // cannot vectorise or fold it, and the empty asm keeps it from being computed in closed

@@ -46,21 +46,6 @@ constexpr char kUsage[] =
     "hist_log2_ns[i] counts wakeups that were [2^i, 2^(i+1)) ns late.";
 
 constexpr int64_t kNsPerUs = 1000;
-constexpr int64_t kNsPerSec = 1000000000;
-
-int64_t NowNs(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return int64_t{ts.tv_sec} * kNsPerSec + ts.tv_nsec;
-}
-
-void SleepUntil(int64_t deadline_ns) {
-  timespec ts{.tv_sec = deadline_ns / kNsPerSec, .tv_nsec = deadline_ns % kNsPerSec};
-  // A signal would return early with EINTR; the deadline is absolute, so just retry.
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-  }
-}
-
 // Burns `work_ns` of this thread's CPU time. Counting CPU time rather than wall time keeps
 // the work per period fixed when the thread is preempted mid-burst, so a scheduler that
 // preempts more does not get credited with a lighter load.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cerrno>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -342,6 +343,19 @@ ShareComparison CompareShares(const std::vector<double>& actual, const std::vect
   }
   c.jain = JainIndex(ratios);
   return c;
+}
+
+int64_t NowNs(clockid_t clock) {
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return int64_t{ts.tv_sec} * kNsPerSec + ts.tv_nsec;
+}
+
+void SleepUntil(int64_t deadline_ns) {
+  timespec ts{.tv_sec = deadline_ns / kNsPerSec, .tv_nsec = deadline_ns % kNsPerSec};
+  // A signal returns early with EINTR; the deadline is absolute, so just retry.
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
 }
 
 }  // namespace scxpp::workloads

@@ -11,6 +11,7 @@
 #define SCXPP_BENCHMARKS_WORKLOADS_LATENCY_STATS_H_
 
 #include <sys/types.h>
+#include <time.h>
 
 #include <array>
 #include <cstddef>
@@ -191,6 +192,13 @@ struct ShareComparison {
 
 /// REQUIRES: actual.size() == ideal.size().
 ShareComparison CompareShares(const std::vector<double>& actual, const std::vector<double>& ideal);
+
+// Clocks shared by the workloads.
+inline constexpr int64_t kNsPerSec = 1000000000;
+// Now on `clock` (CLOCK_MONOTONIC, CLOCK_THREAD_CPUTIME_ID, ...) in ns.
+int64_t NowNs(clockid_t clock);
+// Sleeps until the absolute CLOCK_MONOTONIC time `deadline_ns`, retrying after signals.
+void SleepUntil(int64_t deadline_ns);
 
 }  // namespace scxpp::workloads
 

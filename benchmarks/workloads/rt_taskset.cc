@@ -75,7 +75,6 @@ constexpr char kUsage[] =
     "utilization = sum(runtime/period) as declared (without --overrun).";
 
 constexpr int64_t kNsPerUs = 1000;
-constexpr int64_t kNsPerSec = 1000000000;
 // The first release is this far after the start, so every thread is up and (for
 // SCHED_DEADLINE) admitted before any job is due.
 constexpr int64_t kStartDelayNs = 20 * 1000 * 1000;
@@ -112,18 +111,6 @@ struct TaskResult {
   int64_t skipped = 0;
   std::string error;  // non-empty: the thread could not apply its policy
 };
-
-int64_t NowNs(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return int64_t{ts.tv_sec} * kNsPerSec + ts.tv_nsec;
-}
-
-void SleepUntil(int64_t t_ns) {
-  timespec ts{.tv_sec = t_ns / kNsPerSec, .tv_nsec = t_ns % kNsPerSec};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-  }
-}
 
 // Burns `work_ns` of this thread's CPU time (see latency_probe.cc for why CPU time).
 uint64_t BurnCpu(int64_t work_ns, uint64_t x) {

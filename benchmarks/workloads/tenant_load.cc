@@ -74,7 +74,6 @@ constexpr char kUsage[] =
     "inner cgroups are listed too, with threads 0 and their subtree's totals;\n"
     "jain = Jain's index over share/ideal of the leaves (1.0 is perfect).";
 
-constexpr int64_t kNsPerSec = 1000000000;
 constexpr int64_t kCpuMaxPeriodUs = 100000;
 constexpr unsigned long kCgroup2SuperMagic = 0x63677270;
 

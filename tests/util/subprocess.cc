@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 
 namespace scxpp::testing {
 
@@ -118,6 +119,21 @@ std::string ReadFileTrimmed(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return std::string(absl::StripTrailingAsciiWhitespace(ss.str()));
+}
+
+bool SchedExtDisabled() { return ReadFileTrimmed("/sys/kernel/sched_ext/state") == "disabled"; }
+
+long FinalStat(const std::string& output, const std::string& name) {
+  const size_t line = output.rfind("final:");
+  if (line == std::string::npos) return -1;
+  size_t pos = output.find(" " + name + "=", line);
+  if (pos == std::string::npos) pos = output.find(":" + name + "=", line);
+  if (pos == std::string::npos) return -1;
+  pos += name.size() + 2;
+  const size_t end = output.find_first_not_of("0123456789", pos);
+  long v = -1;
+  if (!absl::SimpleAtoi(output.substr(pos, end - pos), &v)) return -1;
+  return v;
 }
 
 }  // namespace scxpp::testing

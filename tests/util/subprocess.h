@@ -50,6 +50,12 @@ RunResult RunCommand(std::vector<std::string> argv, absl::Duration timeout);
 // Reads a whole file ("" if unreadable), trailing whitespace trimmed.
 std::string ReadFileTrimmed(const std::string& path);
 
+// Is /sys/kernel/sched_ext/state "disabled" (no scheduler attached)?
+bool SchedExtDisabled();
+
+// The value of "<name>=<n>" in a scheduler runner's last "final:" stats line, or -1.
+long FinalStat(const std::string& output, const std::string& name);
+
 // Polls `pred` every 50 ms until it holds or `timeout` passes.
 template <typename Pred>
 bool WaitUntil(Pred pred, absl::Duration timeout) {

@@ -26,18 +26,17 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::ReadFileTrimmed;
+using testing::SchedExtDisabled;
 using testing::RunCommand;
 using testing::Subprocess;
 using testing::WaitUntil;
 
 constexpr char kState[] = "/sys/kernel/sched_ext/state";
 
-bool Disabled() { return ReadFileTrimmed(kState) == "disabled"; }
-
 class LifecycleVmTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(Disabled()) << "a scheduler is still attached"; }
-  void TearDown() override { EXPECT_TRUE(WaitUntil(Disabled, absl::Seconds(10))); }
+  void SetUp() override { ASSERT_TRUE(SchedExtDisabled()) << "a scheduler is still attached"; }
+  void TearDown() override { EXPECT_TRUE(WaitUntil(SchedExtDisabled, absl::Seconds(10))); }
 };
 
 TEST_F(LifecycleVmTest, BpfErrorSurfacesInExitInfoAndExitStatus) {
@@ -76,7 +75,7 @@ TEST_F(LifecycleVmTest, WatchdogEjectsStallingSchedulerAndTasksKeepRunning) {
   EXPECT_THAT(sched.output(), HasSubstr("error (stall)")) << sched.output();
   EXPECT_THAT(sched.output(), HasSubstr("stallme")) << sched.output();
   // Back on the default scheduler, the stranded task runs again.
-  ASSERT_TRUE(WaitUntil(Disabled, absl::Seconds(10)));
+  ASSERT_TRUE(WaitUntil(SchedExtDisabled, absl::Seconds(10)));
   char buf[64];
   fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
   while (read(pipefd[0], buf, sizeof(buf)) > 0) {
@@ -111,7 +110,7 @@ TEST_F(LifecycleVmTest, FailedInitIsReportedWithItsMessage) {
   // or ejects the scheduler right after it (error exit, 1); either way the user is told why.
   EXPECT_THAT(*r.status, ::testing::AnyOf(1, 2)) << r.output;
   EXPECT_THAT(r.output, HasSubstr("injected init failure")) << r.output;
-  EXPECT_TRUE(Disabled());
+  EXPECT_TRUE(SchedExtDisabled());
 }
 
 TEST_F(LifecycleVmTest, VerifierRejectionShowsTheLogTail) {
@@ -121,7 +120,7 @@ TEST_F(LifecycleVmTest, VerifierRejectionShowsTheLogTail) {
   EXPECT_THAT(r.output, HasSubstr("load badverifier: the BPF verifier rejected the program"));
   // The verifier's own words about the faulty access are in the tail.
   EXPECT_THAT(r.output, HasSubstr("invalid access to map value")) << r.output;
-  EXPECT_TRUE(Disabled());
+  EXPECT_TRUE(SchedExtDisabled());
 }
 
 TEST_F(LifecycleVmTest, NonRootIsToldToUseRoot) {
@@ -147,7 +146,7 @@ TEST_F(LifecycleVmTest, NonRootIsToldToUseRoot) {
   ASSERT_TRUE(WIFEXITED(st));
   EXPECT_EQ(WEXITSTATUS(st), 2) << out;
   EXPECT_THAT(out, HasSubstr("needs root")) << out;
-  EXPECT_TRUE(Disabled());
+  EXPECT_TRUE(SchedExtDisabled());
 }
 
 int CountFds() {
@@ -188,8 +187,7 @@ TEST_F(LifecycleVmTest, DsqDepthsAreReadBackFromThePlan) {
   for (int i = 0; i < 4; ++i) {
     pid_t pid = fork();
     if (pid == 0) {
-      for (volatile unsigned long n = 0;; ++n) {
-      }
+      for (;;) asm volatile("" ::: "memory");  // spin; the barrier keeps the loop
     }
     hogs.push_back(pid);
   }
@@ -225,7 +223,7 @@ TEST_F(LifecycleVmTest, HundredAttachDetachCyclesLeakNothing) {
     ASSERT_TRUE(e.ok());
     EXPECT_EQ(e->kind, ExitKind::kUnregistered) << e->Summary();
     // The kernel finishes disabling asynchronously; the next attach needs it done.
-    ASSERT_TRUE(WaitUntil(Disabled, absl::Seconds(10)));
+    ASSERT_TRUE(WaitUntil(SchedExtDisabled, absl::Seconds(10)));
   };
   for (int i = 0; i < 5; ++i) cycle();  // warm-up: libbpf's and libc's one-time allocations
   const int fds_before = CountFds();

@@ -23,27 +23,14 @@ namespace scxpp {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::FinalStat;
 using testing::ReadFileTrimmed;
+using testing::SchedExtDisabled;
 using testing::RunCommand;
 using testing::Subprocess;
 using testing::WaitUntil;
 
 constexpr char kState[] = "/sys/kernel/sched_ext/state";
-bool Disabled() { return ReadFileTrimmed(kState) == "disabled"; }
-
-// "<name>=<n>" from the runner's "final:" line; -1 if absent.
-long FinalStat(const std::string& out, const std::string& name) {
-  size_t line = out.rfind("final:");
-  if (line == std::string::npos) return -1;
-  size_t pos = out.find(" " + name + "=", line);
-  if (pos == std::string::npos) pos = out.find(":" + name + "=", line);
-  if (pos == std::string::npos) return -1;
-  pos += name.size() + 2;
-  size_t end = out.find_first_not_of("0123456789", pos);
-  long v = -1;
-  if (!absl::SimpleAtoi(out.substr(pos, end - pos), &v)) return -1;
-  return v;
-}
 
 void Spin(long us) {
   timespec a, b;
@@ -97,13 +84,13 @@ std::string WithLowlat(std::vector<std::string> flags, Body body) {
   sched.Signal(SIGINT);
   std::optional<int> status = sched.Wait(absl::Seconds(30));
   EXPECT_EQ(status, 0) << sched.output();
-  EXPECT_TRUE(WaitUntil(Disabled, absl::Seconds(10)));
+  EXPECT_TRUE(WaitUntil(SchedExtDisabled, absl::Seconds(10)));
   return sched.output();
 }
 
 class LowlatVmTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(Disabled()); }
+  void SetUp() override { ASSERT_TRUE(SchedExtDisabled()); }
 };
 
 TEST_F(LowlatVmTest, PeriodicThreadIsCriticalAndHogIsNot) {
@@ -213,7 +200,7 @@ TEST_F(LowlatVmTest, BadSelectorsAreRefusedBeforeAttaching) {
     EXPECT_EQ(*r.status, 2) << c.flag << ": " << r.output;
     EXPECT_THAT(r.output, HasSubstr(c.message)) << c.flag;
     EXPECT_THAT(r.output, ::testing::Not(HasSubstr("attached"))) << c.flag;
-    EXPECT_TRUE(Disabled()) << c.flag;
+    EXPECT_TRUE(SchedExtDisabled()) << c.flag;
   }
 }
 

@@ -15,26 +15,15 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::FinalStat;
 using testing::ReadFileTrimmed;
+using testing::SchedExtDisabled;
 using testing::RunCommand;
 using testing::Subprocess;
 using testing::WaitUntil;
 
 constexpr char kState[] = "/sys/kernel/sched_ext/state";
 constexpr char kOps[] = "/sys/kernel/sched_ext/root/ops";
-
-// The value of "<name>=<n>" in the runner's last "final:" stats line, or -1.
-long FinalStat(const std::string& out, const std::string& name) {
-  size_t line = out.rfind("final:");
-  if (line == std::string::npos) return -1;
-  size_t pos = out.find(" " + name + "=", line);
-  if (pos == std::string::npos) return -1;
-  pos += name.size() + 2;
-  size_t end = out.find_first_not_of("0123456789", pos);
-  long v = -1;
-  if (!absl::SimpleAtoi(out.substr(pos, end - pos), &v)) return -1;
-  return v;
-}
 
 // "ext.enabled : 1" in /proc/<pid>/sched: the task is scheduled by sched_ext.
 bool OnSchedExt(const std::string& pid) {
