@@ -143,6 +143,13 @@ int Run(const StartFn& start, const RunOptions& options) {
     if (absl::Status a = s.Attach(); !a.ok()) return ReportStartError(a);
     fmt::print("scxpp: scheduler '{}' attached\n", s.name());
     std::fflush(stdout);
+    if (options.hooks.attached) {
+      if (absl::Status h = options.hooks.attached(s); !h.ok()) {
+        fmt::print(stderr, "error: {}\n", std::string(h.message()));
+        s.Detach();
+        return kExitSchedError;
+      }
+    }
 
     StatsSample now, prev;  // Swapped after each read, so reads reuse their buffers.
     bool have_prev = false, file_warned = false;
@@ -152,6 +159,7 @@ int Run(const StartFn& start, const RunOptions& options) {
     while (!s.Exited()) {
       signo = signals.Wait(poll_every);
       if (signo != 0) break;
+      if (options.hooks.poll) options.hooks.poll(s);
       if (stats && options.stats_interval > absl::ZeroDuration() && absl::Now() >= next_stats) {
         next_stats += options.stats_interval;
         if (stats->ReadInto(&now).ok()) {
@@ -168,6 +176,7 @@ int Run(const StartFn& start, const RunOptions& options) {
         ReportStats(options, s.name(), s.object(), now, have_prev ? &prev : nullptr, true, &file_warned);
       }
     }
+    if (options.hooks.final_report) options.hooks.final_report(s);
     s.Detach();
     absl::StatusOr<ExitInfo> exit = s.Exit(true);
     if (!exit.ok()) {

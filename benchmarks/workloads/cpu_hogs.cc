@@ -36,7 +36,8 @@ namespace {
 constexpr char kUsage[] =
     "CPU hog threads: throughput, fairness and starvation. Prints one JSON line:\n"
     "  {\"workload\":\"cpu_hogs\",\"threads\":N,...,\"min_share\":..,"
-    "\"starved_threads\":..,...}";
+    "\"starved_threads\":..,\"idle_pct\":..,...}\n"
+    "idle_pct is the machine's idle CPU time over the run, in percent (-1: unknown).";
 
 // One unit is ~50-100 us of work on current CPUs: short enough that the per-second
 // progress marks are precise, long enough that reading the clock after each unit costs
@@ -114,12 +115,15 @@ int Run(int n, int duration_s) {
     threads.emplace_back(HogThread, duration_s, std::ref(start_gate), std::cref(start_ns),
                          std::cref(stop), std::ref(results[i]));
   }
+  const CpuTimes cpu_before = ReadCpuTimes();
   start_ns = NowNs(CLOCK_MONOTONIC);
   start_gate.arrive_and_wait();
   const int64_t end_ns = start_ns + int64_t{duration_s} * kNsPerSec;
   timespec end_ts{.tv_sec = end_ns / kNsPerSec, .tv_nsec = end_ns % kNsPerSec};
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end_ts, nullptr) == EINTR) {
   }
+  // Idle time over the timed span only: before the stop flag, while every hog still runs.
+  const CpuTimes cpu_after = ReadCpuTimes();
   stop.store(true, std::memory_order_relaxed);
   for (std::thread& t : threads) t.join();
   // Threads finish their last unit after the deadline; rate over the real span.
@@ -156,7 +160,8 @@ int Run(int n, int duration_s) {
       .Add("starved_threads", starved)
       .Add("ctx_vol", SumCounters(vol))
       .Add("ctx_invol", SumCounters(invol))
-      .Add("migrations", SumCounters(migrations));
+      .Add("migrations", SumCounters(migrations))
+      .Add("idle_pct", IdlePercent(cpu_before, cpu_after));
   fmt::print("{}\n", ToJson(out));
   std::fflush(stdout);
   // Print the sink only if it is impossible, so the work cannot be optimised away.

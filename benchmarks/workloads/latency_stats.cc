@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "fmt/format.h"
 
@@ -226,6 +227,36 @@ int64_t ReadThreadMigrations(pid_t tid) {
   std::string text;
   if (!ReadWholeFile(absl::StrCat("/proc/self/task/", tid, "/sched"), &text)) return -1;
   return ParseSchedMigrations(text);
+}
+
+CpuTimes ParseProcStatCpu(absl::string_view proc_stat) {
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"; guest time is
+  // already inside user and nice, so only the first eight fields count.
+  if (!absl::StartsWith(proc_stat, "cpu ")) return {};
+  absl::string_view line = proc_stat.substr(0, proc_stat.find('\n'));
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(line.substr(4), ' ', absl::SkipEmpty());
+  if (fields.size() < 4) return {};
+  CpuTimes t{.idle = 0, .total = 0};
+  for (size_t i = 0; i < fields.size() && i < 8; ++i) {
+    int64_t v = 0;
+    if (!absl::SimpleAtoi(fields[i], &v) || v < 0) return {};
+    t.total += v;
+    if (i == 3 || i == 4) t.idle += v;
+  }
+  return t;
+}
+
+CpuTimes ReadCpuTimes() {
+  std::string text;
+  if (!ReadWholeFile("/proc/stat", &text)) return {};
+  return ParseProcStatCpu(text);
+}
+
+double IdlePercent(const CpuTimes& before, const CpuTimes& after) {
+  if (before.total < 0 || after.total < 0 || after.total <= before.total) return -1;
+  return 100.0 * static_cast<double>(after.idle - before.idle) /
+         static_cast<double>(after.total - before.total);
 }
 
 int64_t SumCounters(const std::vector<int64_t>& values) {

@@ -139,7 +139,21 @@ CtxSwitches ReadThreadCtxSwitches(pid_t tid);
 /// That file exists only with CONFIG_SCHED_DEBUG; returns -1 when it is missing.
 int64_t ReadThreadMigrations(pid_t tid);
 
+/// Machine-wide CPU time from the "cpu" line of /proc/stat, in USER_HZ ticks.
+struct CpuTimes {
+  int64_t idle = -1;   ///< idle + iowait; -1 when unreadable
+  int64_t total = -1;  ///< every field of the line (user .. steal)
+};
+
+/// Reads /proc/stat.
+CpuTimes ReadCpuTimes();
+
+/// Percent of CPU time spent idle between two readings (0..100), or -1 when either
+/// reading failed or no time passed.
+double IdlePercent(const CpuTimes& before, const CpuTimes& after);
+
 /// Parsers behind the Read* functions, separated so they are testable on fixed text.
+CpuTimes ParseProcStatCpu(absl::string_view proc_stat);
 CtxSwitches ParseStatusCtxSwitches(absl::string_view status);
 int64_t ParseSchedMigrations(absl::string_view sched);
 

@@ -25,6 +25,18 @@ enum RunExitStatus : int {
   kExitStartFailed = 2, ///< It never ran: no sched_ext, busy, no privileges, verifier.
 };
 
+/// A scheduler's own work while Run() runs it, e.g. feeding a map from userspace or printing
+/// a table of its own at the end. Each hook is optional; all run on Run()'s thread.
+struct RunHooks {
+  /// Right after each attach (also after a restart). An error detaches and ends the run
+  /// with kExitSchedError.
+  std::function<absl::Status(SchedulerBase&)> attached;
+  /// About every 100 ms while attached.
+  std::function<void(SchedulerBase&)> poll;
+  /// After the final stats, while the maps are still readable, before detaching.
+  std::function<void(SchedulerBase&)> final_report;
+};
+
 /// How Run() behaves; RunOptionsFromFlags() fills it from the shared flags.
 struct RunOptions {
   absl::Duration stats_interval = absl::Seconds(1);  ///< 0 disables periodic stats.
@@ -35,6 +47,7 @@ struct RunOptions {
   bool verbose = false;                              ///< libbpf debug output.
   int max_restarts = 8;                              ///< Restarts on SCX_ECODE_ACT_RESTART.
   std::vector<StatDesc> stats;                       ///< The scheduler's counter list.
+  RunHooks hooks;                                    ///< The scheduler's own work, if any.
 };
 
 /// The flags every example shares: --stats_interval,
@@ -70,13 +83,16 @@ int Run(typename Scheduler<Skel>::OpenFn open, typename Scheduler<Skel>::Configu
 
 /// Run() with the shared flags (RunOptionsFromFlags()) and the scheduler's counter list:
 /// what a scheduler's main() calls after absl::ParseCommandLine(). A bad shared flag is
-/// reported on stderr and returns kExitStartFailed before anything is loaded.
+/// reported on stderr and returns kExitStartFailed before anything is loaded. `hooks` is
+/// the scheduler's own work while it runs (see RunHooks).
 template <typename Skel>
 int RunWithFlags(typename Scheduler<Skel>::OpenFn open,
-                 typename Scheduler<Skel>::ConfigureFn configure, std::vector<StatDesc> stats) {
+                 typename Scheduler<Skel>::ConfigureFn configure, std::vector<StatDesc> stats,
+                 RunHooks hooks = {}) {
   absl::StatusOr<RunOptions> options = RunOptionsFromFlags();
   if (!options.ok()) return internal::ReportStartError(options.status());
   options->stats = std::move(stats);
+  options->hooks = std::move(hooks);
   return Run<Skel>(open, std::move(configure), *options);
 }
 

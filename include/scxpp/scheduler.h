@@ -104,6 +104,10 @@ class SchedulerCore {
 
 }  // namespace internal
 
+/// What every Scheduler<Skel> has whatever its skeleton: name(), object() (the bpf_object,
+/// to find maps by name), Attach(), Detach(), Exit(), Exited(). RunHooks receive it.
+using SchedulerBase = internal::SchedulerCore;
+
 /// Owns one loaded sched_ext scheduler built from bpftool skeleton type `Skel` (the struct
 /// `bpftool gen skeleton ... name <n>` generates). Move-only.
 template <typename Skel>

@@ -51,6 +51,12 @@ run_workload() {
         --duration_s="$BENCH_DURATION" ;;
     throughput)  # CPU-bound hogs, 2x oversubscribed
       "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((2 * ncpu)) --duration_s="$BENCH_DURATION" ;;
+    throughput8x)  # CPU-bound hogs, 8x oversubscribed
+      "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((8 * ncpu)) --duration_s="$BENCH_DURATION" ;;
+    stress_cpu)  # Debian's stress-ng CPU workers, 8x oversubscribed; bogo ops/s over real time
+      ops=$(stress-ng --cpu $((8 * ncpu)) --cpu-method int64 --timeout "${BENCH_DURATION}s" \
+              --metrics-brief 2>&1 | awk '$4 == "cpu" && $(NF-1) ~ /^[0-9.]+$/ {print $(NF-1)}')
+      echo "{\"workload\":\"stress_cpu\",\"bogo_ops_per_s\":${ops:-null}}" ;;
     fairness)  # cgroup v2 cpu.weight between three tenants (the case)
       "$BENCH_BIN/scxpp_tenant_load" --tenants=a:100:1,b:200:4,c:400:8 \
         --duration_s="$BENCH_DURATION" ;;

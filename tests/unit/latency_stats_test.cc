@@ -165,6 +165,20 @@ TEST(ProcParseTest, SchedMigrations) {
   EXPECT_EQ(ParseSchedMigrations(""), -1);
 }
 
+TEST(ProcParseTest, ProcStatCpu) {
+  // user nice system idle iowait irq softirq steal guest guest_nice: guest is inside user.
+  const CpuTimes t = ParseProcStatCpu("cpu  100 5 20 300 10 1 2 3 50 0\ncpu0 1 2 3 4\n");
+  EXPECT_EQ(t.idle, 310);
+  EXPECT_EQ(t.total, 441);
+  EXPECT_EQ(ParseProcStatCpu("cpu0 1 2 3 4\n").total, -1);
+  EXPECT_EQ(ParseProcStatCpu("cpu  1 2 x 4\n").total, -1);
+  EXPECT_EQ(ParseProcStatCpu("cpu  1 2\n").total, -1);
+  EXPECT_DOUBLE_EQ(IdlePercent({.idle = 10, .total = 100}, {.idle = 30, .total = 200}), 20.0);
+  EXPECT_EQ(IdlePercent({.idle = 10, .total = 100}, {.idle = 10, .total = 100}), -1);
+  EXPECT_EQ(IdlePercent({}, {.idle = 10, .total = 100}), -1);
+  EXPECT_GE(ReadCpuTimes().total, 0);
+}
+
 TEST(ProcReadTest, ReadsOwnThread) {
   // procfs is always there on the Linux hosts and VMs this runs on; the sched file only
   // with CONFIG_SCHED_DEBUG, so migrations may legitimately be -1.

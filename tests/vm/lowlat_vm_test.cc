@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/util/subprocess.h"
+#include "tests/util/with_scheduler.h"
 
 namespace scxpp {
 namespace {
@@ -27,7 +29,6 @@ using testing::FinalStat;
 using testing::ReadFileTrimmed;
 using testing::SchedExtDisabled;
 using testing::RunCommand;
-using testing::Subprocess;
 using testing::WaitUntil;
 
 constexpr char kState[] = "/sys/kernel/sched_ext/state";
@@ -70,22 +71,8 @@ void Reap(pid_t pid) {
 }
 
 // Runs lowlat with `flags` around `body`, then returns its output (with the final stats).
-template <typename Body>
-std::string WithLowlat(std::vector<std::string> flags, Body body) {
-  std::vector<std::string> argv = {SCXPP_LOWLAT_BIN, "--stats_interval=0"};
-  argv.insert(argv.end(), flags.begin(), flags.end());
-  Subprocess sched(argv);
-  if (!sched.WaitForOutput("attached", absl::Seconds(30))) {
-    ADD_FAILURE() << "lowlat did not attach:\n" << sched.output();
-    return sched.output();
-  }
-  body();
-  EXPECT_EQ(ReadFileTrimmed(kState), "enabled") << "lowlat was ejected:\n" << sched.output();
-  sched.Signal(SIGINT);
-  std::optional<int> status = sched.Wait(absl::Seconds(30));
-  EXPECT_EQ(status, 0) << sched.output();
-  EXPECT_TRUE(WaitUntil(SchedExtDisabled, absl::Seconds(10)));
-  return sched.output();
+std::string WithLowlat(const std::vector<std::string>& flags, const std::function<void()>& body) {
+  return testing::WithScheduler(SCXPP_LOWLAT_BIN, flags, body);
 }
 
 class LowlatVmTest : public ::testing::Test {

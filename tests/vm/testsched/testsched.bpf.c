@@ -127,8 +127,6 @@ s32 SCXPP_OPS_SLEEPABLE(testsched_init_task, struct task_struct *p, struct scx_i
 
 s32 SCXPP_OPS_SLEEPABLE(testsched_init)
 {
-	s32 ret;
-
 	if (fault == TESTSCHED_FAULT_INIT) {
 		scxpp_error("injected init failure");
 		return -ENOMEM;

@@ -33,6 +33,7 @@ s32 scx_bpf_select_cpu_dfl(struct task_struct *p, s32 prev_cpu, u64 wake_flags,
 void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym;
 bool scx_bpf_test_and_clear_cpu_idle(s32 cpu) __ksym;
 s32 scx_bpf_pick_idle_cpu(const struct cpumask *cpus_allowed, u64 flags) __ksym;
+s32 scx_bpf_pick_any_cpu(const struct cpumask *cpus_allowed, u64 flags) __ksym;
 s32 scx_bpf_task_cpu(const struct task_struct *p) __ksym;
 bool scx_bpf_task_running(const struct task_struct *p) __ksym;
 u32 scx_bpf_nr_cpu_ids(void) __ksym;
@@ -51,6 +52,19 @@ void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vt
 bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
 /* 6.14 */
 u64 scx_bpf_now(void) __ksym __weak;
+
+/* Iterating a DSQ (6.12+) and moving what it finds (6.13 names; 6.12's in brackets). */
+int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym __weak;
+struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym __weak;
+void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym __weak;
+bool scx_bpf_dsq_move(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p, u64 dsq_id,
+		      u64 enq_flags) __ksym __weak;
+bool scx_bpf_dsq_move_vtime(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p,
+			    u64 dsq_id, u64 enq_flags) __ksym __weak;
+bool scx_bpf_dispatch_from_dsq(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p,
+			       u64 dsq_id, u64 enq_flags) __ksym __weak;
+bool scx_bpf_dispatch_vtime_from_dsq(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p,
+				     u64 dsq_id, u64 enq_flags) __ksym __weak;
 
 /*
  * Flags whose values changed between kernels (SCX_ENQ_* mirror the core scheduler's
@@ -99,6 +113,32 @@ static __always_inline bool scxpp_dsq_move_to_local(u64 dsq_id)
 	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local))
 		return scx_bpf_dsq_move_to_local(dsq_id);
 	return scx_bpf_consume(dsq_id);
+}
+
+/*
+ * scxpp_dsq_for_each(p, dsq_id) { ... }: visit the tasks queued on @dsq_id (in dispatch
+ * order) when the loop starts. Inside, SCXPP_DSQ_ITER names the iterator for
+ * scxpp_dsq_move() / scxpp_dsq_move_vtime(), which move the visited task to another DSQ
+ * (FIFO / vtime order). Moving is allowed from ops.dispatch and from contexts that hold no
+ * run-queue lock (BPF timers, SYSCALL programs, sleepable ops), not from enqueue.
+ */
+#define scxpp_dsq_for_each(p, dsq_id) bpf_for_each(scx_dsq, p, dsq_id, 0)
+#define SCXPP_DSQ_ITER (&___it)
+
+static __always_inline bool scxpp_dsq_move(struct bpf_iter_scx_dsq *it, struct task_struct *p,
+					   u64 dsq_id, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move))
+		return scx_bpf_dsq_move(it, p, dsq_id, enq_flags);
+	return scx_bpf_dispatch_from_dsq(it, p, dsq_id, enq_flags);
+}
+
+static __always_inline bool scxpp_dsq_move_vtime(struct bpf_iter_scx_dsq *it,
+						 struct task_struct *p, u64 dsq_id, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move_vtime))
+		return scx_bpf_dsq_move_vtime(it, p, dsq_id, enq_flags);
+	return scx_bpf_dispatch_vtime_from_dsq(it, p, dsq_id, enq_flags);
 }
 
 /* Monotonic ns; rq-clock based where the kernel has scx_bpf_now() (6.14+). */

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * batch: throughput for machines that exist to finish long CPU-bound jobs (training steps,
+ * data preprocessing, builds, simulations), with a small escape hatch that keeps a login
+ * shell usable.
+ *
+ * Where the time goes under a general-purpose scheduler. EEVDF gives every runnable task a
+ * short slice (a few ms, shorter as the run queue grows) and preempts on wakeup when the
+ * woken task's virtual deadline is earlier. For a CPU-bound job both are pure cost: every
+ * switch throws away warm caches and TLB entries, and load balancing moves threads between
+ * CPUs to even out queue lengths that CPU-bound work would have evened out by itself.
+ *
+ * The policy.
+ * - Long slices (--slice_us, default 20 ms), scaled by weight so nice still means something
+ *   (a nice -5 task gets ~3x the slice of a nice 0 one, a nice 19 task 1/8th, bounded to
+ *   [slice/8, slice*8]). No preemption between batch tasks: a task runs to the end of its
+ *   slice. The slice does not shrink as the queue grows: oversubscription makes each task
+ *   wait longer for its turn, not switch more often.
+ * - One queue per CPU, FIFO. A task that becomes runnable goes back to the queue of the CPU
+ *   it last ran on, where its cache is, and moves only to even out the queues or to keep a
+ *   CPU busy. At each slice end a CPU takes a task from the longest queue of its LLC if that
+ *   CPU has at least two more tasks than it has (so queues converge to within one task and
+ *   then nothing moves: balanced load costs no migrations); else it serves its own queue;
+ *   else keeps running its current task if that still wants the CPU; else steals from the
+ *   longest queue of its LLC; and crosses to another LLC only when its LLC has nothing
+ *   waiting either (work-conserving). A waking task that finds
+ *   its previous CPU idle runs there; else the kernel's SMT/LLC-aware idle search; else it
+ *   queues on its previous CPU.
+ * - The escape hatch: a task that sleeps often and runs briefly each time (a decaying
+ *   average of its CPU time per wakeup at most --interactive_max_burst_us, measured from the
+ *   kernel's own sum_exec_runtime, so no per-switch bookkeeping) is served first on wakeup
+ *   from a shared interactive queue with a slice of that burst limit, and may cut a batch
+ *   slice short, but only one that has already run --preempt_after_us (default 2 ms), so a
+ *   flood of wakeups cannot turn batch slices back into short ones. An interactive task that
+ *   runs 4x its limit without sleeping loses the status on the spot; once its slice is used
+ *   up it is an ordinary batch task. A shell keystroke, sshd, a monitoring agent qualify; a
+ *   training step never does.
+ *
+ * Costs, and what to change when you adapt it. Stealing scans the CPUs of the LLC
+ * (O(CPUs per LLC)) and, when the LLC is dry, all CPUs: fine for tens of CPUs; on hundreds,
+ * keep a per-LLC bitmap of non-empty queues. FIFO per CPU is fair between equal batch tasks
+ * of one CPU but not across CPUs; jobs that need fairness between tenants want the
+ * fairshare example's policy instead. NUMA is treated like LLC (steal from afar last).
+ */
+#include <scxpp/bpf/scxpp.bpf.h>
+
+#include "batch_intf.h"
+
+char _license[] SEC("license") = "GPL";
+
+/* Knobs, set by main.cc before load. */
+const volatile u64 slice_ns = 20ULL * 1000 * 1000;
+const volatile bool interactive = true;
+const volatile u64 inter_max_burst_ns = 500ULL * 1000;
+const volatile u64 preempt_after_ns = 2ULL * 1000 * 1000;
+const volatile struct scxpp_topo scxpp_topo;
+
+SCXPP_DSQ_PLAN_DEFINE(); /* cpu:N = each CPU's batch queue, user:0 = interactive wakeups */
+SCXPP_STATS_MAP(SCXPP_NR_STATS);
+
+#define INTER_DSQ SCXPP_DSQ_ID(SCXPP_DSQ_USER, 0)
+#define CPU_DSQ(cpu) SCXPP_DSQ_ID(SCXPP_DSQ_CPU, (cpu))
+#define INTER_DEMOTE_FACTOR 4
+
+struct task_ctx {
+	u64 exec_at_wake; /* sum_exec_runtime at the last wakeup */
+	u64 avg_burst;    /* decaying average CPU time per wakeup */
+	u32 nr_wakes;
+	bool interactive;
+};
+SCXPP_TASK_CTX_DEFINE(struct task_ctx);
+
+/* Per CPU: since when its current task runs as a batch task (0 = idle or interactive). */
+static u64 cpu_batch_since[SCXPP_MAX_CPUS];
+
+static __always_inline u64 *batch_since(s32 cpu)
+{
+	u32 i = cpu;
+
+	return i < SCXPP_MAX_CPUS ? &cpu_batch_since[i] : NULL;
+}
+
+static __always_inline u64 batch_slice(const struct task_struct *p)
+{
+	u64 s = slice_ns * p->scx.weight / SCXPP_WEIGHT_DFL;
+
+	if (s < slice_ns / 8)
+		return slice_ns / 8;
+	if (s > slice_ns * 8)
+		return slice_ns * 8;
+	return s;
+}
+
+s32 SCXPP_OPS(batch_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	bool is_idle = false;
+	s32 cpu = scxpp_select_idle_cpu(p, prev_cpu, wake_flags, &is_idle);
+
+	if (is_idle) {
+		scxpp_stat_inc(SCXPP_STAT_DIRECT);
+		scxpp_dispatch_local(p, tctx && tctx->interactive ? inter_max_burst_ns : batch_slice(p),
+				     0);
+		return cpu;
+	}
+	/* Nothing idle: queue where the cache is, not where the idle search gave up. */
+	return prev_cpu;
+}
+
+/* The CPU whose queue @p belongs on: where it last ran, if it may still run there. */
+static __always_inline s32 home_cpu(struct task_struct *p)
+{
+	s32 cpu = scx_bpf_task_cpu(p);
+
+	if (cpu >= 0 && bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		return cpu;
+	return scx_bpf_pick_any_cpu(p->cpus_ptr, 0);
+}
+
+void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	s32 cpu = home_cpu(p), idle;
+	u64 *since;
+
+	if (tctx && tctx->interactive && (enq_flags & SCXPP_ENQ_WAKEUP)) {
+		scxpp_stat_inc(SCXPP_STAT_INTERACTIVE);
+		scxpp_dsq_insert(p, INTER_DSQ, inter_max_burst_ns, enq_flags);
+		/* Cut a batch slice short only once it has had its minimum run. */
+		since = batch_since(cpu);
+		if (since && *since && scxpp_now() - *since >= preempt_after_ns) {
+			*since = 0;
+			scxpp_stat_inc(SCXPP_STAT_INTER_PREEMPTS);
+			scxpp_kick_preempt(cpu);
+		}
+		return;
+	}
+	if (cpu < 0)
+		cpu = 0; /* no allowed CPU online: the kernel falls back; any valid queue will do */
+	scxpp_stat_inc(SCXPP_STAT_QUEUED);
+	scxpp_dsq_insert(p, CPU_DSQ(cpu), batch_slice(p), enq_flags);
+	/* Work-conserving: if some CPU @p may use sits idle, wake it so it steals @p. */
+	idle = scxpp_pick_idle_cpu(p, false);
+	if (idle >= 0)
+		scxpp_kick_idle(idle);
+}
+
+/* The CPU (other than @cpu) with the most tasks waiting in its queue, inside @cpu's LLC or
+ * outside it; *@nr_out = how many wait there. -1 when every such queue is empty. */
+static s32 longest_queue(s32 cpu, bool same_llc, s32 *nr_out)
+{
+	u32 my_llc = scxpp_topo.cpu_llc[cpu & (SCXPP_MAX_CPUS - 1)];
+	s32 best = -1, best_n = 0, n;
+	u32 i;
+
+	bpf_for(i, 0, scxpp_topo.nr_cpus) {
+		if (i == cpu || i >= SCXPP_MAX_CPUS ||
+		    (scxpp_topo.cpu_llc[i] == my_llc) != same_llc)
+			continue;
+		n = scx_bpf_dsq_nr_queued(CPU_DSQ(i));
+		if (n > best_n) {
+			best_n = n;
+			best = i;
+		}
+	}
+	*nr_out = best_n;
+	return best;
+}
+
+/* Move a task from @victim's queue to @cpu, else from any other queue of the same kind. */
+static bool steal_from(s32 cpu, s32 victim, bool same_llc)
+{
+	u32 my_llc = scxpp_topo.cpu_llc[cpu & (SCXPP_MAX_CPUS - 1)];
+	u32 i;
+
+	if (victim >= 0 && scxpp_dsq_move_to_local(CPU_DSQ(victim)))
+		return true;
+	/* That queue held only tasks that may not run here: try the others. */
+	bpf_for(i, 0, scxpp_topo.nr_cpus) {
+		if (i == cpu || i >= SCXPP_MAX_CPUS ||
+		    (scxpp_topo.cpu_llc[i] == my_llc) != same_llc)
+			continue;
+		if (scx_bpf_dsq_nr_queued(CPU_DSQ(i)) && scxpp_dsq_move_to_local(CPU_DSQ(i)))
+			return true;
+	}
+	return false;
+}
+
+void SCXPP_OPS(batch_dispatch, s32 cpu, struct task_struct *prev)
+{
+	bool prev_wants = prev && (prev->scx.flags & SCX_TASK_QUEUED);
+	s32 mine, victim, theirs;
+
+	if (scxpp_dsq_move_to_local(INTER_DSQ))
+		return;
+	/*
+	 * Balance inside the LLC: when another CPU has at least two more tasks than this one
+	 * (counting the ones running), take one of them. Queues converge to within one task
+	 * of each other and then nothing moves, so balanced load costs no migrations.
+	 */
+	mine = scx_bpf_dsq_nr_queued(CPU_DSQ(cpu)) + (prev_wants ? 1 : 0);
+	victim = longest_queue(cpu, true, &theirs);
+	if (victim >= 0 && theirs >= mine + 1 && steal_from(cpu, victim, true)) {
+		scxpp_stat_inc(SCXPP_STAT_STEALS_LLC);
+		return;
+	}
+	if (scxpp_dsq_move_to_local(CPU_DSQ(cpu))) {
+		scxpp_stat_inc(SCXPP_STAT_LOCAL_RUNS);
+		return;
+	}
+	/* Nothing waits here: keep the current task if it still wants the CPU (warm cache). */
+	if (prev_wants) {
+		prev->scx.slice = batch_slice(prev);
+		return;
+	}
+	/* About to idle: any waiting task of the LLC, then of anywhere (work-conserving). */
+	if (victim >= 0 && steal_from(cpu, victim, true)) {
+		scxpp_stat_inc(SCXPP_STAT_STEALS_LLC);
+		return;
+	}
+	victim = longest_queue(cpu, false, &theirs);
+	if (victim >= 0 && steal_from(cpu, victim, false))
+		scxpp_stat_inc(SCXPP_STAT_STEALS_REMOTE);
+}
+
+void SCXPP_OPS(batch_runnable, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx;
+	u64 exec, burst;
+
+	if (!interactive || !(enq_flags & SCXPP_ENQ_WAKEUP))
+		return;
+	tctx = scxpp_task_ctx(p);
+	if (!tctx)
+		return;
+	exec = p->se.sum_exec_runtime;
+	burst = exec - tctx->exec_at_wake;
+	tctx->exec_at_wake = exec;
+	tctx->avg_burst = tctx->nr_wakes ? scxpp_ewma(tctx->avg_burst, burst, 2) : burst;
+	tctx->nr_wakes++;
+	tctx->interactive = tctx->nr_wakes >= 4 && tctx->avg_burst <= inter_max_burst_ns;
+}
+
+void SCXPP_OPS(batch_running, struct task_struct *p)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	u64 *since = batch_since(scx_bpf_task_cpu(p));
+
+	if (since)
+		*since = tctx && tctx->interactive ? 0 : scxpp_now();
+}
+
+void SCXPP_OPS(batch_stopping, struct task_struct *p, bool runnable)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	u64 *since = batch_since(scx_bpf_task_cpu(p));
+
+	if (since)
+		*since = 0;
+	if (runnable && !p->scx.slice)
+		scxpp_stat_inc(SCXPP_STAT_EXPIRED);
+	/* Interactive, yet running 4x the burst limit without sleeping: not any more. */
+	if (tctx && tctx->interactive &&
+	    p->se.sum_exec_runtime - tctx->exec_at_wake > INTER_DEMOTE_FACTOR * inter_max_burst_ns) {
+		tctx->interactive = false;
+		tctx->avg_burst = INTER_DEMOTE_FACTOR * inter_max_burst_ns;
+		scxpp_stat_inc(SCXPP_STAT_INTER_DEMOTIONS);
+	}
+}
+
+void SCXPP_OPS(batch_enable, struct task_struct *p)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	if (tctx)
+		tctx->exec_at_wake = p->se.sum_exec_runtime;
+}
+
+s32 SCXPP_OPS_SLEEPABLE(batch_init_task, struct task_struct *p, struct scx_init_task_args *args)
+{
+	return scxpp_task_ctx_create(p) ? 0 : -ENOMEM;
+}
+
+s32 SCXPP_OPS_SLEEPABLE(batch_init)
+{
+	return scxpp_dsq_plan_create(&scxpp_dsq_plan);
+}
+
+void SCXPP_OPS(batch_exit, struct scx_exit_info *ei)
+{
+	scxpp_record_exit(ei);
+}
+
+SCXPP_OPS_DEFINE(batch_ops,
+		 .select_cpu = (void *)batch_select_cpu,
+		 .enqueue = (void *)batch_enqueue,
+		 .dispatch = (void *)batch_dispatch,
+		 .runnable = (void *)batch_runnable,
+		 .running = (void *)batch_running,
+		 .stopping = (void *)batch_stopping,
+		 .enable = (void *)batch_enable,
+		 .init_task = (void *)batch_init_task,
+		 .init = (void *)batch_init,
+		 .exit = (void *)batch_exit,
+		 .name = "batch");

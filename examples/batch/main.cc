@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// batch: throughput for AI/ML training and batch jobs. See batch.bpf.c for the policy.
+#include <cstdint>
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "batch.skel.h"
+#include "batch_intf.h"
+#include "scxpp/dsq_plan.h"
+#include "scxpp/runner.h"
+#include "scxpp/topology.h"
+
+ABSL_FLAG(uint32_t, slice_us, 20000,
+          "Slice of a nice-0 batch task (us); scaled by weight within [slice/8, slice*8].");
+ABSL_FLAG(bool, interactive, true,
+          "Escape hatch: serve tasks that sleep often and run briefly first.");
+ABSL_FLAG(uint32_t, interactive_max_burst_us, 500,
+          "Most CPU time per wakeup (decaying average) of an interactive task, and its slice.");
+ABSL_FLAG(uint32_t, preempt_after_us, 2000,
+          "An interactive wakeup may end a batch slice only after it ran this long (us).");
+
+namespace {
+
+absl::Status CheckFlags() {
+  const uint32_t slice = absl::GetFlag(FLAGS_slice_us);
+  const uint32_t burst = absl::GetFlag(FLAGS_interactive_max_burst_us);
+  const uint32_t preempt_after = absl::GetFlag(FLAGS_preempt_after_us);
+  if (slice < 1000 || slice > 1000000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--slice_us=", slice, " is out of range: give 1000..1000000 (1 ms to 1 s)"));
+  }
+  if (burst < 50 || burst > slice) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--interactive_max_burst_us=", burst, " is out of range: give 50..--slice_us (", slice,
+        ")"));
+  }
+  if (preempt_after > slice) {
+    return absl::InvalidArgumentError(absl::StrCat("--preempt_after_us=", preempt_after,
+                                                   " exceeds --slice_us=", slice,
+                                                   ": a batch slice would never be cut short"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("batch: long slices and cache-local queues for CPU-bound jobs");
+  absl::ParseCommandLine(argc, argv);
+  if (absl::Status s = CheckFlags(); !s.ok()) return scxpp::internal::ReportStartError(s);
+  absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();
+  if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());
+
+  return scxpp::RunWithFlags<batch>(
+      &batch__open_opts,
+      [&](batch& skel) -> absl::Status {
+        auto* ro = skel.rodata;
+        ro->slice_ns = uint64_t{absl::GetFlag(FLAGS_slice_us)} * 1000;
+        ro->interactive = absl::GetFlag(FLAGS_interactive);
+        ro->inter_max_burst_ns = uint64_t{absl::GetFlag(FLAGS_interactive_max_burst_us)} * 1000;
+        ro->preempt_after_ns = uint64_t{absl::GetFlag(FLAGS_preempt_after_us)} * 1000;
+        if (absl::Status s = topo->FillBpf(const_cast<scxpp_topo*>(&ro->scxpp_topo)); !s.ok()) {
+          return s;
+        }
+        const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) =
+            scxpp::MakeDsqPlan(*topo, {SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0, /*nr_user=*/1);
+        return absl::OkStatus();
+      },
+      SCXPP_STATS_DESCS(BATCH_STATS));
+}

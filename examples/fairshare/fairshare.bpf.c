@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * fairshare: multi-tenant proportional share by cgroup — cpu.weight and cpu.max honoured.
+ *
+ * The model. Each tenant is a cgroup v2 subtree. At every level of the tree, the entities
+ * competing for the parent's CPU are its child cgroups that have runnable work (weighted by
+ * their cpu.weight) and the parent's own runnable tasks (weighted by their nice weight),
+ * exactly as the kernel's own group scheduling defines it. A task's share of the machine is
+ * therefore the product, along its path from the root, of weight / (sum of the weights of
+ * the active competitors) — its "hierarchical weight".
+ *
+ * How it is enforced: one queue, flattened weights. Every runnable task waits in one
+ * vtime-ordered queue, and a task's vtime advances by the CPU time it used divided by its
+ * hierarchical weight. Ordering by vtime then gives each task CPU in proportion to its
+ * hierarchical weight, so each cgroup gets its share, recursively, without a queue per
+ * cgroup. The sums are kept current by the hooks, not by polling: ops.runnable /
+ * ops.quiescent add and remove a task's weight in its cgroup; a cgroup whose sum becomes
+ * non-zero adds its own cpu.weight to its parent's (and so on up), and removes it when it
+ * drops to zero. So an idle tenant's share goes to the tenants that have work (the machine
+ * stays work-conserving) and comes back when it has work again. cgroup_init / cgroup_exit /
+ * cgroup_set_weight / cgroup_move keep the tree and the sums in step as cgroups come, go,
+ * change weight and gain or lose tasks, while the scheduler runs.
+ *
+ * No banked credit. A task that slept comes back with its vtime clamped to at most --lag_us
+ * (scaled by its weight) behind the queue's, so a tenant that was idle gets its share at once
+ * when it returns, but not a burst that starves the others.
+ *
+ * cpu.max. A cgroup with a quota is charged the CPU time of every task below it. Once the
+ * quota of the period is spent it is throttled: its tasks are parked in the cgroup's own
+ * queue instead of the shared one (a running task's slice is cut to what is left of the
+ * quota, and ended at once if nothing is left), and a BPF timer releases them when the period
+ * rolls over. Overuse from timer and tick granularity is carried into the next period as
+ * debt, so the long-run average is the quota exactly. Quota comes from cgroup_init and
+ * cgroup_set_bandwidth (Linux >= 6.17); on older kernels userspace reads cpu.max and writes
+ * it into the cgroup table (main.cc), which is the only polling here.
+ *
+ * Costs, and what to change when you adapt it. Each charge walks the task's cgroup path
+ * (depth <= FAIRSHARE_MAX_DEPTH hash lookups); one shared queue serialises dispatch, which is
+ * right for tens of CPUs; beyond that, shard the queue per LLC and balance between shards.
+ * Weights are sampled when CPU time is charged, so a share change applies from the next slice
+ * on. At most FAIRSHARE_MAX_CAPPED cgroups may have a cpu.max quota at a time.
+ */
+#include <scxpp/bpf/scxpp.bpf.h>
+
+#include "fairshare_intf.h"
+
+char _license[] SEC("license") = "GPL";
+
+/* Knobs, set by main.cc before load. */
+const volatile u64 slice_ns = 5ULL * 1000 * 1000;
+const volatile u64 lag_ns = 5ULL * 1000 * 1000;
+const volatile u64 bw_tick_ns = 1ULL * 1000 * 1000;
+const volatile bool bandwidth = true;
+
+SCXPP_DSQ_PLAN_DEFINE(); /* shared:0 = every runnable task; user:N = cgroup N's parking queue */
+SCXPP_STATS_MAP(SCXPP_NR_STATS);
+
+#define FAIR_DSQ SCXPP_DSQ_ID(SCXPP_DSQ_SHARED, 0)
+#define PARK_DSQ(slot) SCXPP_DSQ_ID(SCXPP_DSQ_USER, (slot))
+#define ONE (1ULL << 20) /* a hierarchical weight of 1: the whole machine */
+#define NO_SLOT (-1)
+
+/* The cgroup table: one entry per cgroup, keyed by cgroup id (its kernfs inode number). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FAIRSHARE_MAX_CGROUPS);
+	__type(key, u64);
+	__type(value, struct fairshare_cgroup);
+} fairshare_cgroups SEC(".maps");
+
+/* Which cgroup owns each parking queue (0 = free). */
+static u64 slot_owner[FAIRSHARE_MAX_CAPPED];
+
+struct task_ctx {
+	u64 vtime;
+	u64 exec_mark;   /* sum_exec_runtime at the last charge */
+	u64 cgid;        /* the task's cgroup */
+	u64 counted_cgid; /* where its weight is counted while runnable, 0 when not */
+	u32 counted_weight;
+};
+SCXPP_TASK_CTX_DEFINE(struct task_ctx);
+
+struct bw_timer {
+	struct bpf_timer timer;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct bw_timer);
+} bw_timers SEC(".maps");
+
+static u64 vtime_now;
+
+static __always_inline struct fairshare_cgroup *cg_lookup(u64 id)
+{
+	return id ? bpf_map_lookup_elem(&fairshare_cgroups, &id) : NULL;
+}
+
+static __always_inline u64 cg_id(struct cgroup *cgrp)
+{
+	return cgrp->kn->id;
+}
+
+/* Add @w to cgroup @id's sum; a cgroup that becomes active adds its weight to its parent's. */
+static void activate(u64 id, u32 w)
+{
+	struct fairshare_cgroup *c;
+	u32 i;
+
+	bpf_for(i, 0, FAIRSHARE_MAX_DEPTH) {
+		c = cg_lookup(id);
+		if (!c)
+			return;
+		if (__sync_fetch_and_add(&c->active_weight, w) != 0 || !c->parent_id)
+			return;
+		w = c->weight;
+		c->contrib = w;
+		id = c->parent_id;
+	}
+}
+
+/* Remove @w from cgroup @id's sum; one that goes idle removes its weight from its parent's. */
+static void deactivate(u64 id, u32 w)
+{
+	struct fairshare_cgroup *c;
+	u32 i;
+
+	bpf_for(i, 0, FAIRSHARE_MAX_DEPTH) {
+		c = cg_lookup(id);
+		if (!c)
+			return;
+		if (__sync_sub_and_fetch(&c->active_weight, w) != 0 || !c->parent_id)
+			return;
+		w = c->contrib;
+		id = c->parent_id;
+	}
+}
+
+static void count_task(struct task_struct *p, struct task_ctx *tctx)
+{
+	tctx->counted_cgid = tctx->cgid;
+	tctx->counted_weight = p->scx.weight;
+	activate(tctx->cgid, tctx->counted_weight);
+}
+
+static void uncount_task(struct task_ctx *tctx)
+{
+	if (!tctx->counted_cgid)
+		return;
+	deactivate(tctx->counted_cgid, tctx->counted_weight);
+	tctx->counted_cgid = 0;
+}
+
+/*
+ * The nearest cgroup on @id's path to the root that is throttled, or NULL. Also, when
+ * @charge_ns is not 0, charges it to every capped cgroup on the path (throttling the ones
+ * whose quota it exhausts) and returns the smallest quota left in *@left_ns.
+ */
+static struct fairshare_cgroup *walk_caps(u64 id, u64 charge_ns, u64 *left_ns)
+{
+	struct fairshare_cgroup *c, *throttled = NULL;
+	s64 used;
+	u32 i;
+
+	if (left_ns)
+		*left_ns = (u64)-1;
+	if (!bandwidth)
+		return NULL;
+	bpf_for(i, 0, FAIRSHARE_MAX_DEPTH) {
+		c = cg_lookup(id);
+		if (!c)
+			break;
+		if (c->quota_ns) {
+			used = charge_ns ? __sync_add_and_fetch(&c->used_ns, charge_ns) : c->used_ns;
+			if (used >= (s64)c->quota_ns && !c->throttled) {
+				c->throttled = 1;
+				__sync_fetch_and_add(&c->nr_throttles, 1);
+				scxpp_stat_inc(SCXPP_STAT_THROTTLES);
+			}
+			if (left_ns && used < (s64)c->quota_ns && c->quota_ns - used < *left_ns)
+				*left_ns = c->quota_ns - used;
+		}
+		if (c->throttled && !throttled)
+			throttled = c;
+		id = c->parent_id;
+	}
+	return throttled;
+}
+
+/* @p's share of the machine in units of ONE: the product of weight / active sum up its path. */
+static u64 task_share(struct task_struct *p, struct task_ctx *tctx)
+{
+	struct fairshare_cgroup *c, *parent;
+	u64 share = ONE, id = tctx->counted_cgid ?: tctx->cgid;
+	s64 sum;
+	u32 i, w;
+
+	c = cg_lookup(id);
+	if (!c) /* not in the table (yet): compete as a nice-weighted task at the top */
+		return ONE * p->scx.weight / 10000 ?: 1;
+	sum = c->active_weight;
+	share = share * p->scx.weight / (sum > (s64)p->scx.weight ? sum : p->scx.weight);
+	bpf_for(i, 0, FAIRSHARE_MAX_DEPTH) {
+		if (!c->parent_id)
+			break;
+		parent = cg_lookup(c->parent_id);
+		if (!parent)
+			break;
+		w = c->contrib ?: c->weight;
+		sum = parent->active_weight;
+		share = share * w / (sum > (s64)w ? sum : w);
+		c = parent;
+	}
+	return share ?: 1;
+}
+
+/* Charge the CPU time @p used since the last charge: its vtime, and any cpu.max above it. */
+static void charge(struct task_struct *p, struct task_ctx *tctx)
+{
+	u64 exec = p->se.sum_exec_runtime, used = exec - tctx->exec_mark;
+	u64 id = tctx->counted_cgid ?: tctx->cgid;
+
+	tctx->exec_mark = exec;
+	if (!used)
+		return;
+	struct fairshare_cgroup *c = cg_lookup(id);
+
+	tctx->vtime += (used << 20) / task_share(p, tctx);
+	if (c)
+		__sync_fetch_and_add(&c->runtime_ns, used);
+	walk_caps(id, used, NULL);
+	scxpp_stat_add(SCXPP_STAT_CHARGED_US, used / 1000);
+}
+
+s32 SCXPP_OPS(fairshare_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	bool is_idle = false;
+	s32 cpu;
+
+	/* A throttled cgroup's task must wait for its period: no shortcut to an idle CPU. */
+	if (tctx && walk_caps(tctx->cgid, 0, NULL))
+		return prev_cpu;
+	cpu = scxpp_select_idle_cpu(p, prev_cpu, wake_flags, &is_idle);
+	if (is_idle) {
+		scxpp_stat_inc(SCXPP_STAT_DIRECT);
+		scxpp_dispatch_local(p, slice_ns, 0);
+	}
+	return cpu;
+}
+
+void SCXPP_OPS(fairshare_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	struct fairshare_cgroup *thr;
+	u64 vtime, lag;
+
+	if (!tctx) {
+		scxpp_dsq_insert(p, FAIR_DSQ, slice_ns, enq_flags);
+		return;
+	}
+	/* No banked credit: at most lag_ns of CPU time (at this task's share) behind. */
+	lag = (lag_ns << 20) / task_share(p, tctx);
+	vtime = scxpp_vtime_clamp_lag(tctx->vtime, vtime_now, lag);
+	tctx->vtime = vtime;
+	thr = walk_caps(tctx->cgid, 0, NULL);
+	if (thr && thr->slot >= 0 && thr->slot < FAIRSHARE_MAX_CAPPED) {
+		scxpp_stat_inc(SCXPP_STAT_PARKED);
+		scxpp_dsq_insert_vtime(p, PARK_DSQ(thr->slot), slice_ns, vtime, enq_flags);
+		return;
+	}
+	scxpp_stat_inc(SCXPP_STAT_QUEUED);
+	scxpp_dsq_insert_vtime(p, FAIR_DSQ, slice_ns, vtime, enq_flags);
+}
+
+void SCXPP_OPS(fairshare_dispatch, s32 cpu, struct task_struct *prev)
+{
+	scxpp_dsq_move_to_local(FAIR_DSQ);
+}
+
+void SCXPP_OPS(fairshare_runnable, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	if (tctx && !tctx->counted_cgid)
+		count_task(p, tctx);
+}
+
+void SCXPP_OPS(fairshare_running, struct task_struct *p)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+	u64 left;
+
+	if (!tctx)
+		return;
+	if (scxpp_time_before(vtime_now, tctx->vtime))
+		vtime_now = tctx->vtime;
+	tctx->exec_mark = p->se.sum_exec_runtime;
+	/* Under a quota: run at most what is left of it; nothing left, stop at once. */
+	if (walk_caps(tctx->cgid, 0, &left))
+		p->scx.slice = 0;
+	else if (left < p->scx.slice)
+		p->scx.slice = left > 50000 ? left : 50000;
+}
+
+void SCXPP_OPS(fairshare_tick, struct task_struct *p)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	/* Charge as it runs, so a quota is noticed within a tick, not at the slice's end. */
+	if (!tctx || !bandwidth)
+		return;
+	charge(p, tctx);
+	if (walk_caps(tctx->cgid, 0, NULL))
+		p->scx.slice = 0;
+}
+
+void SCXPP_OPS(fairshare_stopping, struct task_struct *p, bool runnable)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	if (tctx)
+		charge(p, tctx);
+}
+
+void SCXPP_OPS(fairshare_quiescent, struct task_struct *p, u64 deq_flags)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	if (tctx)
+		uncount_task(tctx);
+}
+
+void SCXPP_OPS(fairshare_set_weight, struct task_struct *p, u32 weight)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	if (tctx && tctx->counted_cgid) {
+		uncount_task(tctx);
+		tctx->counted_cgid = tctx->cgid;
+		tctx->counted_weight = weight;
+		activate(tctx->cgid, weight);
+	}
+}
+
+void SCXPP_OPS(fairshare_cgroup_move, struct task_struct *p, struct cgroup *from,
+	       struct cgroup *to)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	if (!tctx)
+		return;
+	tctx->cgid = cg_id(to);
+	if (tctx->counted_cgid) { /* move its weight along */
+		uncount_task(tctx);
+		count_task(p, tctx);
+	}
+	scxpp_stat_inc(SCXPP_STAT_MOVES);
+}
+
+/* Give @c a parking queue if it has a quota and none yet. */
+static void claim_slot(u64 id, struct fairshare_cgroup *c)
+{
+	u32 i;
+
+	if (!c->quota_ns || c->slot != NO_SLOT)
+		return;
+	bpf_for(i, 0, FAIRSHARE_MAX_CAPPED) {
+		if (__sync_val_compare_and_swap(&slot_owner[i], 0, id) == 0) {
+			c->slot = i;
+			return;
+		}
+	}
+	scxpp_stat_inc(SCXPP_STAT_NO_SLOT); /* too many capped cgroups: this one is not capped */
+	c->quota_ns = 0;
+}
+
+static void set_bandwidth(u64 id, struct fairshare_cgroup *c, u64 period_us, u64 quota_us)
+{
+	/* "max" arrives as an enormous quota: no cap. */
+	if (!period_us || quota_us >= (1ULL << 40) || period_us >= (1ULL << 40)) {
+		c->quota_ns = 0;
+		c->throttled = 0; /* the timer releases anything parked and frees the slot */
+		return;
+	}
+	c->period_ns = period_us * 1000;
+	c->quota_ns = quota_us * 1000;
+	claim_slot(id, c);
+}
+
+s32 SCXPP_OPS_SLEEPABLE(fairshare_cgroup_init, struct cgroup *cgrp,
+			struct scx_cgroup_init_args *args)
+{
+	struct fairshare_cgroup c = {
+		.weight = args->weight ?: SCXPP_WEIGHT_DFL,
+		.level = cgrp->level,
+		.slot = NO_SLOT,
+	};
+	u64 id = cg_id(cgrp);
+	struct fairshare_cgroup *cp;
+
+	if (cgrp->level > 0)
+		c.parent_id = cgrp->self.parent->cgroup->kn->id;
+	c.contrib = c.weight;
+	if (bpf_map_update_elem(&fairshare_cgroups, &id, &c, BPF_ANY)) {
+		scxpp_error("cgroup table full (%d entries): raise FAIRSHARE_MAX_CGROUPS",
+			    FAIRSHARE_MAX_CGROUPS);
+		return -ENOMEM;
+	}
+	cp = cg_lookup(id);
+	if (cp && bpf_core_field_exists(args->bw_quota_us))
+		set_bandwidth(id, cp, args->bw_period_us, args->bw_quota_us);
+	return 0;
+}
+
+void SCXPP_OPS_SLEEPABLE(fairshare_cgroup_exit, struct cgroup *cgrp)
+{
+	u64 id = cg_id(cgrp);
+	struct fairshare_cgroup *c = cg_lookup(id);
+
+	if (c && c->slot >= 0 && c->slot < FAIRSHARE_MAX_CAPPED)
+		slot_owner[c->slot] = 0;
+	bpf_map_delete_elem(&fairshare_cgroups, &id);
+}
+
+void SCXPP_OPS(fairshare_cgroup_set_weight, struct cgroup *cgrp, u32 weight)
+{
+	struct fairshare_cgroup *c = cg_lookup(cg_id(cgrp)), *parent;
+	u32 old;
+
+	if (!c)
+		return;
+	old = c->contrib;
+	c->weight = weight;
+	c->contrib = weight;
+	/* An active cgroup's weight is in its parent's sum: replace it there too. */
+	if (c->active_weight > 0 && (parent = cg_lookup(c->parent_id)))
+		__sync_fetch_and_add(&parent->active_weight, (s64)weight - (s64)old);
+	scxpp_stat_inc(SCXPP_STAT_WEIGHT_CHANGES);
+}
+
+void SCXPP_OPS_SLEEPABLE(fairshare_cgroup_set_bandwidth, struct cgroup *cgrp, u64 period_us,
+			 u64 quota_us, u64 burst_us)
+{
+	u64 id = cg_id(cgrp);
+	struct fairshare_cgroup *c = cg_lookup(id);
+
+	if (c)
+		set_bandwidth(id, c, period_us, quota_us);
+}
+
+/* Every bw_tick_ns: roll over the periods of capped cgroups and release what was parked. */
+static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
+{
+	u64 now = scxpp_now(), id;
+	struct fairshare_cgroup *c;
+	struct task_struct *p;
+	s64 used;
+	s32 cpu;
+	u32 i;
+
+	bpf_for(i, 0, FAIRSHARE_MAX_CAPPED) {
+		id = slot_owner[i];
+		c = cg_lookup(id);
+		if (!c)
+			continue;
+		if (c->quota_ns && !scxpp_time_before(now, c->period_end)) {
+			/* Overuse is debt paid from the next period; nothing carries over unused. */
+			used = c->used_ns - (s64)c->quota_ns;
+			c->used_ns = used > 0 ? used : 0;
+			c->period_end = now + c->period_ns;
+			if (c->throttled && c->used_ns < (s64)c->quota_ns) {
+				c->throttled = 0;
+				scxpp_stat_inc(SCXPP_STAT_UNTHROTTLES);
+			}
+		}
+		if (c->throttled || !scx_bpf_dsq_nr_queued(PARK_DSQ(i)))
+			goto maybe_free;
+		scxpp_dsq_for_each(p, PARK_DSQ(i)) {
+			if (scxpp_dsq_move_vtime(SCXPP_DSQ_ITER, p, FAIR_DSQ, 0)) {
+				cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+				if (cpu >= 0)
+					scx_bpf_kick_cpu(cpu, SCXPP_KICK_IDLE);
+			}
+		}
+maybe_free:
+		if (!c->quota_ns && !scx_bpf_dsq_nr_queued(PARK_DSQ(i))) {
+			c->slot = NO_SLOT;
+			slot_owner[i] = 0;
+		}
+	}
+	bpf_timer_start(timer, bw_tick_ns, 0);
+	return 0;
+}
+
+void SCXPP_OPS(fairshare_enable, struct task_struct *p)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	if (tctx) {
+		tctx->vtime = vtime_now;
+		tctx->exec_mark = p->se.sum_exec_runtime;
+	}
+}
+
+void SCXPP_OPS(fairshare_disable, struct task_struct *p)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	if (tctx)
+		uncount_task(tctx);
+}
+
+s32 SCXPP_OPS_SLEEPABLE(fairshare_init_task, struct task_struct *p,
+			struct scx_init_task_args *args)
+{
+	struct task_ctx *tctx = scxpp_task_ctx_create(p);
+
+	if (!tctx)
+		return -ENOMEM;
+	tctx->cgid = args->cgroup ? cg_id(args->cgroup) : 0;
+	return 0;
+}
+
+s32 SCXPP_OPS_SLEEPABLE(fairshare_init)
+{
+	struct bw_timer *t;
+	u32 key = 0;
+	s32 ret;
+
+	ret = scxpp_dsq_plan_create(&scxpp_dsq_plan);
+	if (ret || !bandwidth)
+		return ret;
+	t = bpf_map_lookup_elem(&bw_timers, &key);
+	if (!t) {
+		scxpp_error("no bandwidth timer slot");
+		return -ENOMEM;
+	}
+	bpf_timer_init(&t->timer, &bw_timers, 1 /* CLOCK_MONOTONIC */);
+	bpf_timer_set_callback(&t->timer, bw_timer_fn);
+	return bpf_timer_start(&t->timer, bw_tick_ns, 0);
+}
+
+void SCXPP_OPS(fairshare_exit, struct scx_exit_info *ei)
+{
+	scxpp_record_exit(ei);
+}
+
+SCXPP_OPS_DEFINE(fairshare_ops,
+		 .select_cpu = (void *)fairshare_select_cpu,
+		 .enqueue = (void *)fairshare_enqueue,
+		 .dispatch = (void *)fairshare_dispatch,
+		 .runnable = (void *)fairshare_runnable,
+		 .running = (void *)fairshare_running,
+		 .tick = (void *)fairshare_tick,
+		 .stopping = (void *)fairshare_stopping,
+		 .quiescent = (void *)fairshare_quiescent,
+		 .set_weight = (void *)fairshare_set_weight,
+		 .cgroup_init = (void *)fairshare_cgroup_init,
+		 .cgroup_exit = (void *)fairshare_cgroup_exit,
+		 .cgroup_move = (void *)fairshare_cgroup_move,
+		 .cgroup_set_weight = (void *)fairshare_cgroup_set_weight,
+		 .cgroup_set_bandwidth = (void *)fairshare_cgroup_set_bandwidth,
+		 .enable = (void *)fairshare_enable,
+		 .disable = (void *)fairshare_disable,
+		 .init_task = (void *)fairshare_init_task,
+		 .init = (void *)fairshare_init,
+		 .exit = (void *)fairshare_exit,
+		 .name = "fairshare");

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// Test helper for VM tests: run a scheduler binary around a piece of test code.
+#ifndef SCXPP_TESTS_UTIL_WITH_SCHEDULER_H_
+#define SCXPP_TESTS_UTIL_WITH_SCHEDULER_H_
+
+#include <signal.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/util/subprocess.h"
+
+namespace scxpp::testing {
+
+// Starts `bin` (a scxpp runner binary) with --stats_interval=0 and `flags`, waits until it
+// says "attached", runs `body`, checks the scheduler was not ejected meanwhile, stops it
+// with SIGINT and checks a clean exit and detach. Returns its whole output (with the
+// "final:" stats line FinalStat() reads). Failures are reported as test failures.
+inline std::string WithScheduler(const std::string& bin, const std::vector<std::string>& flags,
+                                 const std::function<void()>& body) {
+  std::vector<std::string> argv = {bin, "--stats_interval=0"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  Subprocess sched(argv);
+  if (!sched.WaitForOutput("attached", absl::Seconds(30))) {
+    ADD_FAILURE() << bin << " did not attach:\n" << sched.output();
+    return sched.output();
+  }
+  body();
+  EXPECT_EQ(ReadFileTrimmed("/sys/kernel/sched_ext/state"), "enabled")
+      << bin << " was ejected:\n" << sched.output();
+  sched.Signal(SIGINT);
+  std::optional<int> status = sched.Wait(absl::Seconds(30));
+  EXPECT_EQ(status, 0) << sched.output();
+  EXPECT_TRUE(WaitUntil(SchedExtDisabled, absl::Seconds(10)));
+  return sched.output();
+}
+
+}  // namespace scxpp::testing
+
+#endif  // SCXPP_TESTS_UTIL_WITH_SCHEDULER_H_
