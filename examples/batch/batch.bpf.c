@@ -28,13 +28,18 @@
  *   queues on its previous CPU.
  * - The escape hatch: a task that sleeps often and runs briefly each time (a decaying
  *   average of its CPU time per wakeup at most --interactive_max_burst_us, measured from the
- *   kernel's own sum_exec_runtime, so no per-switch bookkeeping) is served first on wakeup
+ *   kernel's own sum_exec_runtime, so no per-switch bookkeeping; it keeps the status until the
+ *   average exceeds twice the limit, so one slow burst does not flap it) is served first on wakeup
  *   from a shared interactive queue with a slice of that burst limit, and may cut a batch
  *   slice short, but only one that has already run --preempt_after_us (default 2 ms), so a
- *   flood of wakeups cannot turn batch slices back into short ones. An interactive task that
- *   runs 4x its limit without sleeping loses the status on the spot; once its slice is used
- *   up it is an ordinary batch task. A shell keystroke, sshd, a monitoring agent qualify; a
- *   training step never does.
+ *   flood of wakeups cannot turn batch slices back into short ones: the longest-running
+ *   batch slice at once if it is that old, else the first to reach that age (ops.tick), so
+ *   an interactive wakeup waits about --preempt_after_us plus a tick at most. An interactive task that
+ *   runs 4x its limit without sleeping loses the status on the spot (and is an ordinary batch
+ *   task from then on); one whose slice ends before that goes back to the interactive queue
+ *   (without preempting). A new task starts interactive, so a command typed into a shell
+ *   starts at once; a new CPU-bound thread loses the status after its first 4x burst.
+ *   A shell keystroke, sshd, a monitoring agent qualify; a training step never does.
  *
  * Costs, and what to change when you adapt it. Stealing scans the CPUs of the LLC
  * (O(CPUs per LLC)) and, when the LLC is dry, all CPUs: fine for tens of CPUs; on hundreds,
@@ -117,16 +122,46 @@ static __always_inline s32 home_cpu(struct task_struct *p)
 	return scx_bpf_pick_any_cpu(p->cpus_ptr, 0);
 }
 
+/* The CPU @p may use whose batch task has run longest (-1 if none runs batch work). */
+static s32 oldest_batch_cpu(struct task_struct *p)
+{
+	u64 oldest = 0, t;
+	s32 best = -1;
+	u32 i;
+
+	bpf_for(i, 0, scxpp_topo.nr_cpus) {
+		if (i >= SCXPP_MAX_CPUS)
+			break;
+		t = cpu_batch_since[i];
+		if (t && (!oldest || t < oldest) && bpf_cpumask_test_cpu(i, p->cpus_ptr)) {
+			oldest = t;
+			best = i;
+		}
+	}
+	return best;
+}
+
 void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = scxpp_task_ctx(p);
 	s32 cpu = home_cpu(p), idle;
 	u64 *since;
 
-	if (tctx && tctx->interactive && (enq_flags & SCXPP_ENQ_WAKEUP)) {
-		scxpp_stat_inc(SCXPP_STAT_INTERACTIVE);
+	if (tctx && tctx->interactive) {
+		/*
+		 * A wakeup, or a slice that ran out before the burst did (a slow CPU, an
+		 * interrupt storm): served first either way. Running 4x the burst limit without
+		 * sleeping demotes it (batch_stopping), which bounds what this can take.
+		 */
 		scxpp_dsq_insert(p, INTER_DSQ, inter_max_burst_ns, enq_flags);
-		/* Cut a batch slice short only once it has had its minimum run. */
+		if (!(enq_flags & SCXPP_ENQ_WAKEUP))
+			return;
+		scxpp_stat_inc(SCXPP_STAT_INTERACTIVE);
+		/*
+		 * Cut short the batch slice that has run longest, if it has had its minimum run;
+		 * else batch_tick() cuts the first one that reaches it while this one waits.
+		 */
+		cpu = oldest_batch_cpu(p);
 		since = batch_since(cpu);
 		if (since && *since && scxpp_now() - *since >= preempt_after_ns) {
 			*since = 0;
@@ -236,9 +271,14 @@ void SCXPP_OPS(batch_runnable, struct task_struct *p, u64 enq_flags)
 	exec = p->se.sum_exec_runtime;
 	burst = exec - tctx->exec_at_wake;
 	tctx->exec_at_wake = exec;
-	tctx->avg_burst = tctx->nr_wakes ? scxpp_ewma(tctx->avg_burst, burst, 2) : burst;
+	/* The first sample is the start-up (exec, loading): not what the task is like. */
+	tctx->avg_burst = tctx->nr_wakes ? scxpp_ewma(tctx->avg_burst, burst, 2) : 0;
 	tctx->nr_wakes++;
-	tctx->interactive = tctx->nr_wakes >= 4 && tctx->avg_burst <= inter_max_burst_ns;
+	/* Hysteresis: in at the limit, out at twice it, so one slow burst does not flap it. */
+	if (tctx->interactive)
+		tctx->interactive = tctx->avg_burst <= 2 * inter_max_burst_ns;
+	else
+		tctx->interactive = tctx->avg_burst <= inter_max_burst_ns;
 }
 
 void SCXPP_OPS(batch_running, struct task_struct *p)
@@ -248,6 +288,19 @@ void SCXPP_OPS(batch_running, struct task_struct *p)
 
 	if (since)
 		*since = tctx && tctx->interactive ? 0 : scxpp_now();
+}
+
+void SCXPP_OPS(batch_tick, struct task_struct *p)
+{
+	u64 *since = batch_since(scx_bpf_task_cpu(p));
+
+	/* An interactive wakeup waits and this batch slice has had its minimum: end it. */
+	if (interactive && since && *since && scxpp_now() - *since >= preempt_after_ns &&
+	    scx_bpf_dsq_nr_queued(INTER_DSQ)) {
+		*since = 0;
+		p->scx.slice = 0;
+		scxpp_stat_inc(SCXPP_STAT_INTER_PREEMPTS);
+	}
 }
 
 void SCXPP_OPS(batch_stopping, struct task_struct *p, bool runnable)
@@ -272,8 +325,12 @@ void SCXPP_OPS(batch_enable, struct task_struct *p)
 {
 	struct task_ctx *tctx = scxpp_task_ctx(p);
 
-	if (tctx)
+	/* A new task is presumed interactive (a shell command starts at once) until it runs
+	 * 4x the burst limit without sleeping; a new CPU-bound thread pays that once. */
+	if (tctx) {
 		tctx->exec_at_wake = p->se.sum_exec_runtime;
+		tctx->interactive = interactive;
+	}
 }
 
 s32 SCXPP_OPS_SLEEPABLE(batch_init_task, struct task_struct *p, struct scx_init_task_args *args)
@@ -297,6 +354,7 @@ SCXPP_OPS_DEFINE(batch_ops,
 		 .dispatch = (void *)batch_dispatch,
 		 .runnable = (void *)batch_runnable,
 		 .running = (void *)batch_running,
+		 .tick = (void *)batch_tick,
 		 .stopping = (void *)batch_stopping,
 		 .enable = (void *)batch_enable,
 		 .init_task = (void *)batch_init_task,
