@@ -7,10 +7,17 @@
 #       [NAME <skeleton-name>]          # bpftool "name"; default: <file> without .bpf.c
 #       [INCLUDE_DIRECTORIES <dir>...]  # extra -I for the BPF compile
 #       [DEFINITIONS <NAME=VALUE>...]   # extra -D for the BPF compile
-#       [VMLINUX_H <path>])             # default: SCXPP_VMLINUX_H
+#       [VMLINUX_H <path>])             # default: SCXPP_VMLINUX_H, else the package's
 #
 # Creates an INTERFACE library <target> whose include directory holds <name>.skel.h and that
-# links scxpp's libbpf. C++ code includes "<name>.skel.h" and uses <name>__open() etc.
+# links scxpp::scxpp (or scxpp's libbpf). C++ code includes "<name>.skel.h" and uses
+# <name>__open() etc. The target's properties SCXPP_BPF_OBJECT and SCXPP_VMLINUX_H name the
+# linked BPF object and the vmlinux.h it was compiled against.
+#
+# The same file serves the source tree and the installed package (find_package(scxpp)):
+# installed, the defaults come from the package — <prefix>/share/scxpp/vmlinux/<arch>/
+# vmlinux.h and the installed BPF and libbpf headers — through the global properties
+# SCXPP_PACKAGE_VMLINUX_DIR and SCXPP_PACKAGE_BPF_INCLUDE_DIRS that scxppConfig.cmake sets.
 #
 # Header dependencies of the .bpf.c are tracked through a depfile, so editing an included
 # header rebuilds the object and the skeleton.
@@ -23,6 +30,33 @@
 #   SCXPP_BPF_INCLUDE_DIRS  include directories for every BPF compile (scxpp's BPF headers,
 #                      libbpf's headers)
 include_guard(GLOBAL)
+
+# The kernel's name for the target architecture (__TARGET_ARCH_<arch>, the vmlinux.h folder)
+# and its byte order, from CMAKE_SYSTEM_PROCESSOR (the target's, when cross-compiling).
+function(_scxpp_bpf_target_arch out_arch)
+  string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" p)
+  set(endian little)
+  if(p MATCHES "^(x86_64|amd64|i.86)$")
+    set(arch x86)
+  elseif(p MATCHES "^(aarch64|arm64)$")
+    set(arch arm64)
+  elseif(p MATCHES "^ppc64le$")
+    set(arch powerpc)
+  elseif(p MATCHES "^s390x?$")
+    set(arch s390)
+    set(endian big)
+  elseif(p MATCHES "^riscv64$")
+    set(arch riscv)
+  elseif(p MATCHES "^loongarch64$")
+    set(arch loongarch)
+  else()
+    message(FATAL_ERROR "scxpp: no BPF target mapping for processor '${CMAKE_SYSTEM_PROCESSOR}'")
+  endif()
+  set(${out_arch} ${arch} PARENT_SCOPE)
+  if(ARGC GREATER 1)
+    set(${ARGV1} ${endian} PARENT_SCOPE)
+  endif()
+endfunction()
 
 function(_scxpp_find_bpf_toolchain)
   if(NOT SCXPP_BPF_CLANG)
@@ -83,28 +117,40 @@ function(scxpp_add_bpf_skeleton target)
     get_filename_component(arg_NAME "${src}" NAME)
     string(REGEX REPLACE "\\.bpf\\.c$" "" arg_NAME "${arg_NAME}")
   endif()
+  _scxpp_bpf_target_arch(arch endian)
   if(NOT arg_VMLINUX_H)
     set(arg_VMLINUX_H "${SCXPP_VMLINUX_H}")
   endif()
+  if(NOT arg_VMLINUX_H)
+    get_property(package_vmlinux_dir GLOBAL PROPERTY SCXPP_PACKAGE_VMLINUX_DIR)
+    if(package_vmlinux_dir)
+      set(arg_VMLINUX_H "${package_vmlinux_dir}/${arch}/vmlinux.h")
+    endif()
+  endif()
   if(NOT arg_VMLINUX_H OR NOT EXISTS "${arg_VMLINUX_H}")
-    message(FATAL_ERROR "scxpp_add_bpf_skeleton(${target}): no vmlinux.h (SCXPP_VMLINUX_H="
-                        "'${arg_VMLINUX_H}'). Run scripts/setup, or generate one from a sched_ext "
-                        "kernel: bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h")
+    message(FATAL_ERROR "scxpp_add_bpf_skeleton(${target}): no vmlinux.h for ${arch} "
+                        "('${arg_VMLINUX_H}'). In the scxpp tree run scripts/setup; otherwise "
+                        "generate one from a sched_ext kernel (bpftool btf dump file "
+                        "/sys/kernel/btf/vmlinux format c > vmlinux.h) and pass -DSCXPP_VMLINUX_H=<it>.")
   endif()
   get_filename_component(vmlinux_dir "${arg_VMLINUX_H}" DIRECTORY)
+  set(bpf_include_dirs ${SCXPP_BPF_INCLUDE_DIRS})
+  if(NOT bpf_include_dirs)
+    get_property(bpf_include_dirs GLOBAL PROPERTY SCXPP_PACKAGE_BPF_INCLUDE_DIRS)
+  endif()
 
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}.bpf")
   set(obj "${out}/${arg_NAME}.bpf.o")
   set(linked "${out}/${arg_NAME}.linked.o")
   set(skel "${out}/${arg_NAME}.bpftool.skel.h")
   set(wrapper "${out}/${arg_NAME}.skel.h")
-  set(flags -g -O2 -target bpf -mcpu=v3 -mlittle-endian -D__TARGET_ARCH_x86
+  set(flags -g -O2 -target bpf -mcpu=v3 -m${endian}-endian -D__TARGET_ARCH_${arch}
             -fms-extensions -Wno-microsoft-anon-tag -Wno-compare-distinct-pointer-types
             -Wall -Werror=implicit-function-declaration)
   foreach(d IN LISTS arg_DEFINITIONS)
     list(APPEND flags "-D${d}")
   endforeach()
-  foreach(d IN LISTS arg_INCLUDE_DIRECTORIES vmlinux_dir SCXPP_BPF_INCLUDE_DIRS)
+  foreach(d IN LISTS arg_INCLUDE_DIRECTORIES vmlinux_dir bpf_include_dirs)
     list(APPEND flags "-I${d}")
   endforeach()
   foreach(d IN LISTS SCXPP_BPF_SYSTEM_INCLUDES)
@@ -145,5 +191,6 @@ function(scxpp_add_bpf_skeleton target)
   elseif(TARGET scxpp::libbpf)
     target_link_libraries(${target} INTERFACE scxpp::libbpf)
   endif()
-  set_target_properties(${target} PROPERTIES SCXPP_BPF_OBJECT "${linked}")
+  set_target_properties(${target} PROPERTIES SCXPP_BPF_OBJECT "${linked}"
+                        SCXPP_VMLINUX_H "${arg_VMLINUX_H}")
 endfunction()

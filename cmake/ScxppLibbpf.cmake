@@ -41,5 +41,12 @@ find_library(SCXPP_LIBELF NAMES elf REQUIRED)
 find_library(SCXPP_LIBZ NAMES z REQUIRED)
 add_library(scxpp_libbpf INTERFACE)
 add_library(scxpp::libbpf ALIAS scxpp_libbpf)
-target_include_directories(scxpp_libbpf SYSTEM INTERFACE "${SCXPP_LIBBPF_INCLUDE_DIR}")
-target_link_libraries(scxpp_libbpf INTERFACE "${SCXPP_LIBBPF_LIBRARY}" "${SCXPP_LIBELF}" "${SCXPP_LIBZ}")
+# Exported as scxpp::libbpf (cmake/ScxppInstall.cmake): the absolute paths above are for
+# this build only; installed, it forwards to scxpp::libbpf_impl, which scxppConfig.cmake
+# defines from the prefix (bundled libbpf) or the consumer's environment.
+set_target_properties(scxpp_libbpf PROPERTIES EXPORT_NAME libbpf)
+target_include_directories(scxpp_libbpf SYSTEM INTERFACE
+  $<BUILD_INTERFACE:${SCXPP_LIBBPF_INCLUDE_DIR}>)
+target_link_libraries(scxpp_libbpf INTERFACE
+  $<BUILD_INTERFACE:${SCXPP_LIBBPF_LIBRARY}> $<BUILD_INTERFACE:${SCXPP_LIBELF}>
+  $<BUILD_INTERFACE:${SCXPP_LIBZ}> $<INSTALL_INTERFACE:scxpp::libbpf_impl>)
