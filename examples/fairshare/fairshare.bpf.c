@@ -29,8 +29,9 @@
  * quota of the period is spent it is throttled: its tasks are parked in the cgroup's own
  * queue instead of the shared one (a running task's slice is cut to what is left of the
  * quota, and ended at once if nothing is left), and a BPF timer releases them when the period
- * rolls over. Overuse from timer and tick granularity is carried into the next period as
- * debt, so the long-run average is the quota exactly. Quota comes from cgroup_init and
+ * rolls over (every --bw_tick_us while some cgroup has a quota, every 50 ms otherwise, so a
+ * machine without quotas pays next to nothing for it). Overuse from timer and tick
+ * granularity is carried into the next period as debt, so the long-run average is the quota. Quota comes from cgroup_init and
  * cgroup_set_bandwidth (Linux >= 6.17); on older kernels userspace reads cpu.max and writes
  * it into the cgroup table (main.cc), which is the only polling here.
  *
@@ -68,8 +69,24 @@ struct {
 	__type(value, struct fairshare_cgroup);
 } fairshare_cgroups SEC(".maps");
 
-/* Which cgroup owns each parking queue (0 = free). */
+/*
+ * cpu.max from userspace on kernels that do not report it (main.cc fills it and bumps
+ * bw_user_gen; the timer applies it). Keyed by cgroup id.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FAIRSHARE_MAX_CGROUPS);
+	__type(key, u64);
+	__type(value, struct fairshare_bw);
+} fairshare_bw_user SEC(".maps");
+volatile u64 bw_user_gen;
+static u64 bw_user_seen;
+
+/* Which cgroup owns each parking queue (0 = free), and how many are owned. */
 static u64 slot_owner[FAIRSHARE_MAX_CAPPED];
+static s32 nr_capped;
+/* The bandwidth timer's period while no cgroup has a quota: it only looks for news then. */
+#define BW_IDLE_TICK_NS (50ULL * 1000 * 1000)
 
 struct task_ctx {
 	u64 vtime;
@@ -260,10 +277,18 @@ void SCXPP_OPS(fairshare_enqueue, struct task_struct *p, u64 enq_flags)
 		scxpp_dsq_insert(p, FAIR_DSQ, slice_ns, enq_flags);
 		return;
 	}
-	/* No banked credit: at most lag_ns of CPU time (at this task's share) behind. */
-	lag = (lag_ns << 20) / task_share(p, tctx);
-	vtime = scxpp_vtime_clamp_lag(tctx->vtime, vtime_now, lag);
-	tctx->vtime = vtime;
+	/*
+	 * No banked credit: a task that slept comes back at most lag_ns of CPU time (at its
+	 * share) behind. Only on wakeup: a task that never left the queue has banked nothing,
+	 * and clamping it would hand its time to whoever last pushed vtime_now forward (tasks
+	 * with small shares make big vtime steps), which measurably skews the shares.
+	 */
+	vtime = tctx->vtime;
+	if (enq_flags & SCXPP_ENQ_WAKEUP) {
+		lag = (lag_ns << 20) / task_share(p, tctx);
+		vtime = scxpp_vtime_clamp_lag(vtime, vtime_now, lag);
+		tctx->vtime = vtime;
+	}
 	thr = walk_caps(tctx->cgid, 0, NULL);
 	if (thr && thr->slot >= 0 && thr->slot < FAIRSHARE_MAX_CAPPED) {
 		scxpp_stat_inc(SCXPP_STAT_PARKED);
@@ -369,6 +394,7 @@ static void claim_slot(u64 id, struct fairshare_cgroup *c)
 	bpf_for(i, 0, FAIRSHARE_MAX_CAPPED) {
 		if (__sync_val_compare_and_swap(&slot_owner[i], 0, id) == 0) {
 			c->slot = i;
+			__sync_fetch_and_add(&nr_capped, 1);
 			return;
 		}
 	}
@@ -419,8 +445,10 @@ void SCXPP_OPS_SLEEPABLE(fairshare_cgroup_exit, struct cgroup *cgrp)
 	u64 id = cg_id(cgrp);
 	struct fairshare_cgroup *c = cg_lookup(id);
 
-	if (c && c->slot >= 0 && c->slot < FAIRSHARE_MAX_CAPPED)
+	if (c && c->slot >= 0 && c->slot < FAIRSHARE_MAX_CAPPED) {
 		slot_owner[c->slot] = 0;
+		__sync_fetch_and_sub(&nr_capped, 1);
+	}
 	bpf_map_delete_elem(&fairshare_cgroups, &id);
 }
 
@@ -450,6 +478,15 @@ void SCXPP_OPS_SLEEPABLE(fairshare_cgroup_set_bandwidth, struct cgroup *cgrp, u6
 		set_bandwidth(id, c, period_us, quota_us);
 }
 
+static long apply_user_bw(struct bpf_map *map, u64 *id, struct fairshare_bw *bw, void *ctx)
+{
+	struct fairshare_cgroup *c = cg_lookup(*id);
+
+	if (c && (c->quota_ns != bw->quota_us * 1000 || c->period_ns != bw->period_us * 1000))
+		set_bandwidth(*id, c, bw->period_us, bw->quota_us);
+	return 0;
+}
+
 /* Every bw_tick_ns: roll over the periods of capped cgroups and release what was parked. */
 static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
 {
@@ -460,6 +497,10 @@ static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
 	s32 cpu;
 	u32 i;
 
+	if (bw_user_gen != bw_user_seen) {
+		bw_user_seen = bw_user_gen;
+		bpf_for_each_map_elem(&fairshare_bw_user, apply_user_bw, NULL, 0);
+	}
 	bpf_for(i, 0, FAIRSHARE_MAX_CAPPED) {
 		id = slot_owner[i];
 		c = cg_lookup(id);
@@ -477,6 +518,7 @@ static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
 		}
 		if (c->throttled || !scx_bpf_dsq_nr_queued(PARK_DSQ(i)))
 			goto maybe_free;
+		bpf_rcu_read_lock();
 		scxpp_dsq_for_each(p, PARK_DSQ(i)) {
 			if (scxpp_dsq_move_vtime(SCXPP_DSQ_ITER, p, FAIR_DSQ, 0)) {
 				cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
@@ -484,13 +526,16 @@ static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
 					scx_bpf_kick_cpu(cpu, SCXPP_KICK_IDLE);
 			}
 		}
+		bpf_rcu_read_unlock();
 maybe_free:
 		if (!c->quota_ns && !scx_bpf_dsq_nr_queued(PARK_DSQ(i))) {
 			c->slot = NO_SLOT;
 			slot_owner[i] = 0;
+			__sync_fetch_and_sub(&nr_capped, 1);
 		}
 	}
-	bpf_timer_start(timer, bw_tick_ns, 0);
+	/* Nothing capped: wake rarely (each wakeup is an interrupt on some CPU). */
+	bpf_timer_start(timer, nr_capped > 0 ? bw_tick_ns : BW_IDLE_TICK_NS, 0);
 	return 0;
 }
 

@@ -27,6 +27,12 @@ struct fairshare_cgroup {
 	__u32 pad;
 };
 
+/* cpu.max as userspace read it, for kernels without ops.cgroup_set_bandwidth (< 6.17). */
+struct fairshare_bw {
+	__u64 period_us;
+	__u64 quota_us; /* ~0 = "max" */
+};
+
 /* id, name, description */
 #define FAIRSHARE_STATS(X)                                                                  \
 	X(DIRECT, "direct", "wakeups dispatched straight to an idle CPU")                    \

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -16,6 +17,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "fairshare.skel.h"
 #include "fairshare_intf.h"
 #include "fmt/format.h"
@@ -32,6 +34,8 @@ ABSL_FLAG(uint32_t, bw_tick_us, 1000,
           "How often throttled cgroups are checked for the end of their period (us).");
 ABSL_FLAG(std::string, cgroup_root, "/sys/fs/cgroup",
           "Where cgroup2 is mounted (for names in the per-cgroup report).");
+ABSL_FLAG(uint32_t, cpu_max_poll_ms, 100,
+          "Kernels before 6.17 only: how often to read the cgroups' cpu.max files (ms).");
 ABSL_FLAG(bool, report, true, "Print a per-cgroup table (CPU time, throttles) at exit.");
 
 namespace {
@@ -47,6 +51,10 @@ absl::Status CheckFlags() {
   if (lag > 1000000) {
     return absl::InvalidArgumentError(
         absl::StrCat("--lag_us=", lag, " is out of range: give 0..1000000"));
+  }
+  if (absl::GetFlag(FLAGS_cpu_max_poll_ms) < 10) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--cpu_max_poll_ms=", absl::GetFlag(FLAGS_cpu_max_poll_ms), " is too small: give >= 10"));
   }
   if (tick < 100 || tick > 100000) {
     return absl::InvalidArgumentError(
@@ -72,6 +80,64 @@ std::map<uint64_t, std::string> CgroupPaths(const std::string& root) {
   return paths;
 }
 
+// Kernels before 6.17 do not tell sched_ext about cpu.max: read it from the cgroup files
+// (every --cpu_max_poll_ms) and hand changes to the BPF side through fairshare_bw_user.
+class CpuMaxPoller {
+ public:
+  void Poll(scxpp::SchedulerBase& s, fairshare& skel) {
+    const absl::Time now = absl::Now();
+    if (now < next_) return;
+    next_ = now + absl::Milliseconds(absl::GetFlag(FLAGS_cpu_max_poll_ms));
+    bpf_map* map = bpf_object__find_map_by_name(s.object(), "fairshare_bw_user");
+    if (map == nullptr) return;
+    const int fd = bpf_map__fd(map);
+    std::map<uint64_t, fairshare_bw> seen;
+    const std::string root = absl::GetFlag(FLAGS_cgroup_root);
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(
+             root, std::filesystem::directory_options::skip_permission_denied, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_directory(ec)) continue;
+      std::optional<fairshare_bw> bw = ReadCpuMax(it->path().string() + "/cpu.max");
+      struct stat st;
+      if (bw && stat(it->path().c_str(), &st) == 0) seen[st.st_ino] = *bw;
+    }
+    bool changed = false;
+    for (const auto& [id, bw] : seen) {
+      auto old = known_.find(id);
+      if (old != known_.end() && old->second.period_us == bw.period_us &&
+          old->second.quota_us == bw.quota_us) {
+        continue;
+      }
+      bpf_map_update_elem(fd, &id, &bw, BPF_ANY);
+      changed = true;
+    }
+    for (const auto& [id, bw] : known_) {
+      if (!seen.contains(id)) bpf_map_delete_elem(fd, &id);
+    }
+    known_ = std::move(seen);
+    if (changed) ++skel.bss->bw_user_gen;
+  }
+
+ private:
+  // "max 100000" or "50000 100000"; nullopt when unreadable (e.g. the root has no cpu.max).
+  static std::optional<fairshare_bw> ReadCpuMax(const std::string& path) {
+    FILE* f = fopen(path.c_str(), "r");
+    if (f == nullptr) return std::nullopt;
+    char quota[32] = {};
+    unsigned long long period = 0;
+    const int n = fscanf(f, "%31s %llu", quota, &period);
+    fclose(f);
+    if (n != 2) return std::nullopt;
+    fairshare_bw bw{.period_us = period, .quota_us = ~0ULL};
+    if (std::string(quota) != "max") bw.quota_us = strtoull(quota, nullptr, 10);
+    return bw;
+  }
+
+  absl::Time next_ = absl::InfinitePast();
+  std::map<uint64_t, fairshare_bw> known_;
+};
+
 // The per-cgroup table at exit: cgroups that ran something or were throttled.
 void Report(scxpp::SchedulerBase& s) {
   bpf_map* map = bpf_object__find_map_by_name(s.object(), "fairshare_cgroups");
@@ -82,11 +148,13 @@ void Report(scxpp::SchedulerBase& s) {
              "throttles");
   uint64_t key = 0, next = 0;
   void* prev = nullptr;
+  int tracked = 0;
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
     key = next;
     prev = &key;
     fairshare_cgroup c{};
     if (bpf_map_lookup_elem(fd, &key, &c) != 0) continue;
+    ++tracked;
     if (c.runtime_ns < 1000000 && c.nr_throttles == 0) continue;
     auto p = paths.find(key);
     const std::string name = p != paths.end() ? p->second : absl::StrCat("id:", key);
@@ -96,6 +164,9 @@ void Report(scxpp::SchedulerBase& s) {
     fmt::print("{:<40} {:>6} {:>10} {:>12.1f} {:>9}\n", name, c.weight, cap,
                static_cast<double>(c.runtime_ns) / 1e6, c.nr_throttles);
   }
+  // Every live cgroup has one entry, removed by cgroup_exit: a larger count is a leak.
+  fmt::print("cgroups tracked: {} (live under {}: {})\n", tracked,
+             absl::GetFlag(FLAGS_cgroup_root), paths.size());
   std::fflush(stdout);
 }
 
@@ -108,19 +179,30 @@ int main(int argc, char** argv) {
   absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();
   if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());
   absl::StatusOr<scxpp::KernelFeatures> features = scxpp::KernelFeatures::FromRunningKernel();
-  if (features.ok() && features->HasSchedExt() && absl::GetFlag(FLAGS_bandwidth) &&
-      !features->HasOpsField("cgroup_set_bandwidth")) {
+  const bool poll_cpu_max = features.ok() && features->HasSchedExt() &&
+                            absl::GetFlag(FLAGS_bandwidth) &&
+                            !features->HasOpsField("cgroup_set_bandwidth");
+  if (poll_cpu_max) {
     fmt::print(stderr,
-               "fairshare: this kernel does not report cpu.max to sched_ext (needs Linux >= "
-               "{}): cpu.max is not enforced\n",
-               std::string(scxpp::OpsFieldSince("cgroup_set_bandwidth")));
+               "fairshare: this kernel does not report cpu.max to sched_ext (Linux < {}): "
+               "reading cpu.max files every {} ms instead\n",
+               std::string(scxpp::OpsFieldSince("cgroup_set_bandwidth")),
+               absl::GetFlag(FLAGS_cpu_max_poll_ms));
   }
 
+  fairshare* current = nullptr;  // the loaded skeleton (again after a restart)
+  CpuMaxPoller poller;
   scxpp::RunHooks hooks;
   if (absl::GetFlag(FLAGS_report)) hooks.final_report = Report;
+  if (poll_cpu_max) {
+    hooks.poll = [&](scxpp::SchedulerBase& s) {
+      if (current != nullptr) poller.Poll(s, *current);
+    };
+  }
   return scxpp::RunWithFlags<fairshare>(
       &fairshare__open_opts,
       [&](fairshare& skel) -> absl::Status {
+        current = &skel;
         auto* ro = skel.rodata;
         ro->slice_ns = uint64_t{absl::GetFlag(FLAGS_slice_us)} * 1000;
         ro->lag_ns = uint64_t{absl::GetFlag(FLAGS_lag_us)} * 1000;

@@ -136,4 +136,16 @@ long FinalStat(const std::string& output, const std::string& name) {
   return v;
 }
 
+double JsonNumber(const std::string& json, const std::string& key, const std::string& after) {
+  size_t pos = after.empty() ? 0 : json.find("\"" + after + "\"");
+  if (pos == std::string::npos) return -1;
+  pos = json.find("\"" + key + "\":", pos);
+  if (pos == std::string::npos) return -1;
+  pos += key.size() + 3;
+  const size_t end = json.find_first_of(",}]", pos);
+  double v = -1;
+  if (!absl::SimpleAtod(json.substr(pos, end - pos), &v)) return -1;
+  return v;
+}
+
 }  // namespace scxpp::testing

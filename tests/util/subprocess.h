@@ -56,6 +56,10 @@ bool SchedExtDisabled();
 // The value of "<name>=<n>" in a scheduler runner's last "final:" stats line, or -1.
 long FinalStat(const std::string& output, const std::string& name);
 
+// The number after "\"key\":" in a workload's JSON output, searching from the first
+// "\"after\"" if `after` is given (e.g. JsonNumber(out, "p99", "lat_ns")); -1 if absent.
+double JsonNumber(const std::string& json, const std::string& key, const std::string& after = "");
+
 // Polls `pred` every 50 ms until it holds or `timeout` passes.
 template <typename Pred>
 bool WaitUntil(Pred pred, absl::Duration timeout) {

@@ -23,25 +23,13 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::FinalStat;
+using testing::JsonNumber;
 using testing::ReadFileTrimmed;
 using testing::RunCommand;
 using testing::SchedExtDisabled;
 using testing::WithScheduler;
 
 const std::string kWorkloads = SCXPP_WORKLOAD_DIR;
-
-// The number after "\"key\":" in `json` (after `after` if given), or -1.
-double JsonNumber(const std::string& json, const std::string& key, const std::string& after = "") {
-  size_t pos = after.empty() ? 0 : json.find("\"" + after + "\"");
-  if (pos == std::string::npos) return -1;
-  pos = json.find("\"" + key + "\":", pos);
-  if (pos == std::string::npos) return -1;
-  pos += key.size() + 3;
-  const size_t end = json.find_first_of(",}", pos);
-  double v = -1;
-  if (!absl::SimpleAtod(json.substr(pos, end - pos), &v)) return -1;
-  return v;
-}
 
 class BatchVmTest : public ::testing::Test {
  protected:

@@ -53,6 +53,10 @@ bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
 /* 6.14 */
 u64 scx_bpf_now(void) __ksym __weak;
 
+/* RCU read-side critical section (some contexts, e.g. timer callbacks, need one to iterate). */
+void bpf_rcu_read_lock(void) __ksym;
+void bpf_rcu_read_unlock(void) __ksym;
+
 /* Iterating a DSQ (6.12+) and moving what it finds (6.13 names; 6.12's in brackets). */
 int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym __weak;
 struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym __weak;
@@ -120,7 +124,9 @@ static __always_inline bool scxpp_dsq_move_to_local(u64 dsq_id)
  * order) when the loop starts. Inside, SCXPP_DSQ_ITER names the iterator for
  * scxpp_dsq_move() / scxpp_dsq_move_vtime(), which move the visited task to another DSQ
  * (FIFO / vtime order). Moving is allowed from ops.dispatch and from contexts that hold no
- * run-queue lock (BPF timers, SYSCALL programs, sleepable ops), not from enqueue.
+ * run-queue lock (BPF timers, SYSCALL programs, sleepable ops), not from enqueue. Outside
+ * struct_ops callbacks (e.g. in a BPF timer callback) wrap the loop in
+ * bpf_rcu_read_lock() / bpf_rcu_read_unlock(): older kernels (6.16) insist on it.
  */
 #define scxpp_dsq_for_each(p, dsq_id) bpf_for_each(scx_dsq, p, dsq_id, 0)
 #define SCXPP_DSQ_ITER (&___it)

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+// The fairshare reference scheduler in the sched_ext VM: cpu.weight shares (flat and nested),
+// cpu.max caps with the rest absorbed, an idle tenant's return, cgroup churn under load
+// without leaks, and bad flags refused before attaching.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/util/subprocess.h"
+#include "tests/util/with_scheduler.h"
+
+namespace scxpp {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::FinalStat;
+using testing::JsonNumber;
+using testing::ReadFileTrimmed;
+using testing::RunCommand;
+using testing::SchedExtDisabled;
+using testing::WithScheduler;
+
+const std::string kTenantLoad = std::string(SCXPP_WORKLOAD_DIR) + "/scxpp_tenant_load";
+constexpr char kCg[] = "/sys/fs/cgroup";
+constexpr double kTolerance = 0.10;  // relative error of one short run (see WeightsAreHonoured)
+
+class FairshareVmTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(SchedExtDisabled()); }
+};
+
+// Runs the tenant workload under fairshare; returns {workload JSON, scheduler output}.
+std::pair<std::string, std::string> Tenants(const std::string& spec, int seconds = 5) {
+  std::string json;
+  std::string out = WithScheduler(SCXPP_FAIRSHARE_BIN, {}, [&] {
+    testing::RunResult r = RunCommand(
+        {kTenantLoad, "--tenants=" + spec, absl::StrCat("--duration_s=", seconds)},
+        absl::Seconds(120));
+    EXPECT_EQ(r.status, 0) << r.output;
+    json = r.output;
+  });
+  return {json, out};
+}
+
+double TenantField(const std::string& json, const std::string& name, const std::string& key) {
+  return JsonNumber(json, key, "name\":\"" + name);
+}
+
+TEST_F(FairshareVmTest, WeightsAreHonoured) {
+  auto [json, out] = Tenants("a:100:1,b:200:4,c:400:8");
+  const double err = JsonNumber(json, "max_rel_err");
+  ASSERT_GE(err, 0) << json;
+  // The 3% bound is judged on benchmark medians (docs/benchmarks.md). One 5 s run
+  // under TCG scatters: the one-thread tenant's share was seen from -4% to +7% of its
+  // ideal in back-to-back runs. A scheduler that ignored the weights (per-thread fairness)
+  // would be ~50% off here, so the test allows 10%.
+  EXPECT_LT(err, kTolerance) << json;
+  EXPECT_GE(JsonNumber(json, "jain"), 0.99) << json;
+  // cpu_util is the tenants' CPU time over all CPUs' time; the rest is the workload's own
+  // parent, the scheduler's loader and the kernel (and emulation noise under TCG).
+  EXPECT_GE(JsonNumber(json, "cpu_util"), 0.95) << "CPUs idled while work waited\n" << json;
+  printf("weights 100/200/400: max relative error %.4f\n", err);
+}
+
+TEST_F(FairshareVmTest, NestedWeightsAreHonoured) {
+  // b is split 1:3 between b/x and b/y: ideal a 0.5, b/x 0.125, b/y 0.375.
+  auto [json, out] = Tenants("a:100:2,b:100:0,b/x:100:2,b/y:300:2");
+  const double err = JsonNumber(json, "max_rel_err");
+  ASSERT_GE(err, 0) << json;
+  EXPECT_LT(err, kTolerance) << json;  // flat weights (ignoring the tree) would be 38% off
+  EXPECT_NEAR(TenantField(json, "b/y", "share") / TenantField(json, "b/x", "share"), 3.0, 0.2)
+      << json;
+  printf("nested 1:3: max relative error %.4f\n", err);
+}
+
+TEST_F(FairshareVmTest, CpuMaxCapsATenantAndTheOthersAbsorbTheRest) {
+  // a may use half a CPU (a quarter of 2 CPUs) although its weight would give it a third.
+  auto [json, out] = Tenants("a:100:2:0.5,b:100:2,c:100:2");
+  const double share = TenantField(json, "a", "share");
+  const double ideal = TenantField(json, "a", "ideal");
+  ASSERT_GT(ideal, 0) << json;
+  // share is a fraction of what the tenants used together, which is a little less than
+  // the machine (cpu_util < 1); the cap is absolute: CPUs used = share * cpu_util * cpus.
+  const double cpus_used = share * JsonNumber(json, "cpu_util") * JsonNumber(json, "cpus");
+  EXPECT_LE(cpus_used, 0.5 * 1.02) << json;
+  EXPECT_LT(JsonNumber(json, "max_rel_err"), kTolerance) << json;
+  EXPECT_GE(JsonNumber(json, "cpu_util"), 0.95) << "the others did not absorb a's rest\n" << json;
+  EXPECT_GE(FinalStat(out, "throttles"), 10) << out;
+  EXPECT_GE(FinalStat(out, "unthrottles"), 10) << out;
+  printf("cpu.max 0.5 CPU: used %.4f CPUs; share %.4f of the tenants' time, ideal %.4f\n",
+         cpus_used, share, ideal);
+}
+
+void WriteFile(const std::string& path, const std::string& value) {
+  std::ofstream f(path);
+  f << value;
+  f.close();
+  ASSERT_TRUE(f.good()) << "write " << value << " to " << path;
+}
+
+// A process that joins `cgroup` and spins until killed.
+pid_t Hog(const std::string& cgroup) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::ofstream(cgroup + "/cgroup.procs") << getpid();
+    for (;;) asm volatile("");
+  }
+  return pid;
+}
+
+long UsageUs(const std::string& cgroup) {
+  std::ifstream f(cgroup + "/cpu.stat");
+  std::string key;
+  long v = -1;
+  while (f >> key >> v) {
+    if (key == "usage_usec") return v;
+  }
+  return -1;
+}
+
+TEST_F(FairshareVmTest, IdleTenantGetsItsShareWithinASecond) {
+  const std::string root = std::string(kCg) + "/fs-idle";
+  mkdir(root.c_str(), 0755);
+  WriteFile(std::string(kCg) + "/cgroup.subtree_control", "+cpu");
+  WriteFile(root + "/cgroup.subtree_control", "+cpu");
+  for (const char* t : {"a", "b", "c"}) mkdir((root + "/" + t).c_str(), 0755);
+  const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  std::vector<pid_t> hogs;
+  long got[3] = {-1, -1, -1};
+  std::string out = WithScheduler(SCXPP_FAIRSHARE_BIN, {}, [&] {
+    for (int i = 0; i < ncpu; ++i) hogs.push_back(Hog(root + "/b"));
+    for (int i = 0; i < ncpu; ++i) hogs.push_back(Hog(root + "/c"));
+    sleep(3);  // b and c have had the machine for a while; a was idle
+    long before[3];
+    int k = 0;
+    for (const char* t : {"a", "b", "c"}) before[k++] = UsageUs(root + "/" + t);
+    for (int i = 0; i < ncpu; ++i) hogs.push_back(Hog(root + "/a"));
+    usleep(1000 * 1000);
+    k = 0;
+    for (const char* t : {"a", "b", "c"}) {
+      got[k] = UsageUs(root + "/" + t) - before[k];
+      ++k;
+    }
+    for (pid_t p : hogs) kill(p, SIGKILL);
+    for (pid_t p : hogs) waitpid(p, nullptr, 0);
+  });
+  for (const char* t : {"a", "b", "c"}) rmdir((root + "/" + t).c_str());
+  rmdir(root.c_str());
+  // Each tenant's ideal over that second: a third of the machine.
+  const double third_us = ncpu * 1e6 / 3;
+  EXPECT_GE(got[0], 0.8 * third_us) << "a returned and did not get its share\n" << out;
+  EXPECT_GE(got[1], 0.5 * third_us) << "b starved by a's return\n" << out;
+  EXPECT_GE(got[2], 0.5 * third_us) << "c starved by a's return\n" << out;
+  printf("first second after a returns: a %ld us, b %ld us, c %ld us (ideal %.0f each)\n",
+         got[0], got[1], got[2], third_us);
+}
+
+TEST_F(FairshareVmTest, CgroupChurnUnderLoadLeavesNoState) {
+  const std::string root = std::string(kCg) + "/fs-churn";
+  mkdir(root.c_str(), 0755);
+  WriteFile(std::string(kCg) + "/cgroup.subtree_control", "+cpu");
+  WriteFile(root + "/cgroup.subtree_control", "+cpu");
+  mkdir((root + "/base").c_str(), 0755);
+  const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  std::vector<pid_t> hogs;
+  int cycles = 0;
+  std::string out = WithScheduler(SCXPP_FAIRSHARE_BIN, {}, [&] {
+    for (int i = 0; i < ncpu + 1; ++i) hogs.push_back(Hog(root + "/base"));
+    for (int i = 0; i < 1000; ++i) {
+      const std::string g = absl::StrCat(root, "/g", i);
+      if (mkdir(g.c_str(), 0755) != 0) break;
+      const pid_t mover = hogs[i % hogs.size()];
+      std::ofstream(g + "/cpu.weight") << 1 + (i * 37) % 10000;
+      std::ofstream(g + "/cgroup.procs") << mover;
+      std::ofstream(g + "/cpu.weight") << 1 + (i * 91) % 10000;
+      std::ofstream(root + "/base/cgroup.procs") << mover;
+      if (rmdir(g.c_str()) != 0) break;
+      ++cycles;
+    }
+    for (pid_t p : hogs) kill(p, SIGKILL);
+    for (pid_t p : hogs) waitpid(p, nullptr, 0);
+    rmdir((root + "/base").c_str());
+    rmdir(root.c_str());
+    sleep(1);  // cgroups are freed (and cgroup_exit called) after an RCU grace period
+  });
+  EXPECT_EQ(cycles, 1000) << out;
+  EXPECT_GE(FinalStat(out, "moves"), 2000) << out;
+  // Writing a cgroup's current weight again is not a change (the kernel calls no hook).
+  EXPECT_GE(FinalStat(out, "weight_changes"), 1900) << out;
+  // "cgroups tracked: N (live under /sys/fs/cgroup: M)": every entry removed again.
+  const size_t pos = out.find("cgroups tracked: ");
+  ASSERT_NE(pos, std::string::npos) << out;
+  long tracked = -1, live = -2;
+  ASSERT_EQ(sscanf(out.c_str() + pos, "cgroups tracked: %ld (live under %*s %ld)", &tracked,
+                   &live),
+            2)
+      << out.substr(pos);
+  EXPECT_EQ(tracked, live) << "cgroup table entries leaked\n" << out;
+}
+
+TEST_F(FairshareVmTest, BadFlagsAreRefusedBeforeAttaching) {
+  struct Case {
+    std::string flag, message;
+  } cases[] = {
+      {"--slice_us=0", "--slice_us=0 is out of range"},
+      {"--slice_us=-5", "slice_us"},
+      {"--lag_us=5000000", "--lag_us=5000000 is out of range"},
+      {"--bw_tick_us=10", "--bw_tick_us=10 is out of range"},
+  };
+  for (const Case& c : cases) {
+    testing::RunResult r = RunCommand({SCXPP_FAIRSHARE_BIN, c.flag}, absl::Seconds(30));
+    ASSERT_TRUE(r.status.has_value());
+    EXPECT_NE(*r.status, 0) << c.flag << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.message)) << c.flag;
+    EXPECT_THAT(r.output, ::testing::Not(HasSubstr("attached"))) << c.flag;
+    EXPECT_TRUE(SchedExtDisabled()) << c.flag;
+  }
+}
+
+}  // namespace
+}  // namespace scxpp
