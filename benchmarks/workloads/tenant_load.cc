@@ -68,9 +68,11 @@ namespace {
 constexpr char kUsage[] =
     "cgroup CPU-weight fairness between tenants. Prints one JSON line:\n"
     "  {\"workload\":\"tenant_load\",\"tenants\":[{\"name\":..,\"weight\":..,\"threads\":..,"
-    "\"usage_us\":..,\"share\":..,\"ideal\":..,\"rel_err\":..},...],\"max_rel_err\":..,"
-    "\"jain\":..,\"duration_s\":..}\n"
+    "\"usage_us\":..,\"cpus\":..,\"share\":..,\"ideal\":..,\"rel_err\":..},...],\"max_rel_err\":..,"
+    "\"jain\":..,\"cpu_util\":..,\"cap_use\":..,\"duration_s\":..}\n"
     "share = the tenant's CPU time / all leaves' CPU time; ideal = the weighted-fair share;\n"
+    "cpus = CPUs it used on average; cpu_util = all leaves' CPU time / the machine's;\n"
+    "cap_use = the most any capped tenant used of its cpu.max (cpus / cap; null: none);\n"
     "inner cgroups are listed too, with threads 0 and their subtree's totals;\n"
     "jain = Jain's index over share/ideal of the leaves (1.0 is perfect).";
 
@@ -465,6 +467,8 @@ Error Run(std::vector<Tenant>& tenants, const std::string& parent, int duration_
   const ShareComparison cmp = CompareShares(leaf_share, leaf_ideal);
   const ShareComparison all_cmp = CompareShares(share, ideal);  // rel_err for inner nodes too
 
+  // How much of its cpu.max each capped tenant used, in CPUs over the cap (1.0 = all of it).
+  double cap_use = -1;
   std::string rows = "[";
   for (size_t i = 0; i < tenants.size(); ++i) {
     const Tenant& t = tenants[i];
@@ -475,7 +479,10 @@ Error Run(std::vector<Tenant>& tenants, const std::string& parent, int duration_
     } else {
       row.AddNull("cap_cpus");
     }
+    const double used_cpus = static_cast<double>(usage[i]) / 1e6 / elapsed_s;
+    if (t.cap_cpus > 0) cap_use = std::max(cap_use, used_cpus / t.cap_cpus);
     row.Add("usage_us", usage[i])
+        .Add("cpus", used_cpus)
         .Add("share", share[i])
         .Add("ideal", ideal[i])
         .Add("rel_err", all_cmp.rel_err[i]);
@@ -492,8 +499,13 @@ Error Run(std::vector<Tenant>& tenants, const std::string& parent, int duration_
   JsonObject tail;
   tail.Add("max_rel_err", cmp.max_rel_err)
       .Add("jain", cmp.jain)
-      .Add("cpu_util", leaf_usage / 1e6 / (elapsed_s * cpus))
-      .Add("duration_s", duration_s);
+      .Add("cpu_util", leaf_usage / 1e6 / (elapsed_s * cpus));
+  if (cap_use >= 0) {
+    tail.Add("cap_use", cap_use);
+  } else {
+    tail.AddNull("cap_use");
+  }
+  tail.Add("duration_s", duration_s);
   line += ",\"tenants\":" + rows + "," + ToJson(tail).substr(1);
   fmt::print("{}\n", line);
   std::fflush(stdout);

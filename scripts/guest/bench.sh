@@ -60,6 +60,12 @@ run_workload() {
     fairness)  # cgroup v2 cpu.weight between three tenants (the case)
       "$BENCH_BIN/scxpp_tenant_load" --tenants=a:100:1,b:200:4,c:400:8 \
         --duration_s="$BENCH_DURATION" ;;
+    fairness_nested)  # the weights of a nested tree multiply down
+      "$BENCH_BIN/scxpp_tenant_load" --tenants=a:100:2,b:100:0,b/x:100:2,b/y:300:2 \
+        --duration_s="$BENCH_DURATION" ;;
+    fairness_capped)  # cpu.max caps a tenant; the others absorb what it cannot use
+      "$BENCH_BIN/scxpp_tenant_load" --tenants=a:100:2:0.5,b:100:2,c:100:2 \
+        --duration_s="$BENCH_DURATION" ;;
     deadline)  # periodic task set at 60% utilisation while hogs saturate every CPU
       "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((2 * ncpu)) --duration_s=$((BENCH_DURATION + 2)) >/tmp/hogs.json &
       hogs=$!
