@@ -80,12 +80,15 @@ run_workload() {
   esac
 }
 
-for spec in $BENCH_SCHEDULERS; do
-  name=${spec%%=*}
-  bin=${spec#*=}
+# Repetition-major order: every scheduler runs repetition 1 of a workload before any runs
+# repetition 2, so a slow spell of the host (other jobs on it, under emulation) lands on all
+# schedulers alike instead of on whichever ran during it.
+rep=1
+while [ $rep -le "$BENCH_REPS" ]; do
   for w in $BENCH_WORKLOADS; do
-    rep=1
-    while [ $rep -le "$BENCH_REPS" ]; do
+    for spec in $BENCH_SCHEDULERS; do
+      name=${spec%%=*}
+      bin=${spec#*=}
       cell=$((cell + 1))
       echo "[bench] cell $cell/$total: $name x $w (rep $rep/$BENCH_REPS), $(($(date +%s) - start))s elapsed" >&2
       valid=true
@@ -129,8 +132,8 @@ for spec in $BENCH_SCHEDULERS; do
           echo "SCXPP-RESULT {\"scheduler\":\"$xname\",\"workload\":\"$w\",\"rep\":$rep,\"valid\":$valid,\"why\":\"$why\",\"result\":$out}"
         done
       fi
-      rep=$((rep + 1))
     done
   done
+  rep=$((rep + 1))
 done
 echo "[bench] done: $cell cells in $(($(date +%s) - start))s" >&2
