@@ -34,11 +34,11 @@
  *   slice short, but only one that has already run --preempt_after_us (default 2 ms), so a
  *   flood of wakeups cannot turn batch slices back into short ones: the longest-running
  *   batch slice at once if it is that old, else the first to reach that age (ops.tick), so
- *   an interactive wakeup waits about --preempt_after_us plus a tick at most. An interactive task that
- *   runs 4x its limit without sleeping loses the status on the spot (and is an ordinary batch
- *   task from then on); one whose slice ends before that goes back to the interactive queue
- *   (without preempting). A new task starts interactive, so a command typed into a shell
- *   starts at once; a new CPU-bound thread loses the status after its first 4x burst.
+ *   an interactive wakeup waits about --preempt_after_us plus a tick at most. An
+ *   interactive task that runs 4x its limit without sleeping loses the status on the spot
+ *   (and is an ordinary batch task from then on); one whose slice ends before that
+ *   continues on its CPU at once. A new task starts interactive, so a command typed into a
+ *   shell starts at once; a new CPU-bound thread loses the status after its first 4x burst.
  *   A shell keystroke, sshd, a monitoring agent qualify; a training step never does.
  *
  * Costs, and what to change when you adapt it. Stealing scans the CPUs of the LLC
@@ -149,13 +149,18 @@ void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 
 	if (tctx && tctx->interactive) {
 		/*
-		 * A wakeup, or a slice that ran out before the burst did (a slow CPU, an
-		 * interrupt storm): served first either way. Running 4x the burst limit without
-		 * sleeping demotes it (batch_stopping), which bounds what this can take.
+		 * A slice that ran out before the burst did (a slow CPU, an interrupt storm, a
+		 * new task not yet known to be CPU-bound): continue at once on this CPU, where
+		 * the cache is. Through the shared queue it would hop between CPUs slice by
+		 * slice. Running 4x the burst limit without sleeping demotes it
+		 * (batch_stopping), which bounds what this can take.
 		 */
-		scxpp_dsq_insert(p, INTER_DSQ, inter_max_burst_ns, enq_flags);
-		if (!(enq_flags & SCXPP_ENQ_WAKEUP))
+		if (!(enq_flags & SCXPP_ENQ_WAKEUP)) {
+			scxpp_dsq_insert(p, SCX_DSQ_LOCAL, inter_max_burst_ns, enq_flags);
 			return;
+		}
+		/* A wakeup: served first, by whichever CPU gets to it first. */
+		scxpp_dsq_insert(p, INTER_DSQ, inter_max_burst_ns, enq_flags);
 		scxpp_stat_inc(SCXPP_STAT_INTERACTIVE);
 		/*
 		 * Cut short the batch slice that has run longest, if it has had its minimum run;
