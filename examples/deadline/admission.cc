@@ -172,10 +172,16 @@ absl::StatusOr<Placement> ParsePlacement(absl::string_view name) {
       absl::StrCat("unknown placement '", name, "': use worst-fit or first-fit"));
 }
 
-Admission::Admission(std::vector<int> cpus, double capacity, Placement placement)
-    : cpus_(std::move(cpus)), capacity_(capacity), placement_(placement) {
+Admission::Admission(std::vector<int> cpus, double capacity, Placement placement, double jitter)
+    : cpus_(std::move(cpus)), capacity_(capacity), placement_(placement), jitter_(jitter) {
   std::sort(cpus_.begin(), cpus_.end());
   for (int c : cpus_) on_cpu_[c];
+}
+
+TaskParams Admission::Analysed(const TaskParams& p) const {
+  TaskParams a = p;
+  a.period_ns = p.period_ns - JitterNs(p.period_ns);  // > 0: jitter < 0.5
+  return a;
 }
 
 double Admission::Utilization(int cpu) const {
@@ -209,7 +215,7 @@ absl::StatusOr<std::vector<int>> Admission::AdmitSet(const std::vector<Request>&
     if (cpu_of_.count(r.id) || !ids.insert(r.id).second) {
       return absl::InvalidArgumentError(absl::StrCat("task ", r.id, " is already admitted"));
     }
-    set_u += r.params.Utilization();
+    set_u += Analysed(r.params).Utilization();
   }
   // The machine-wide view first: it says by how much a set is over in the simplest terms.
   double admitted_u = 0;
@@ -218,7 +224,8 @@ absl::StatusOr<std::vector<int>> Admission::AdmitSet(const std::vector<Request>&
   if (admitted_u + set_u > avail + kEps) {
     const double over = admitted_u + set_u - avail;
     return absl::ResourceExhaustedError(absl::StrFormat(
-        "refused: the set needs %.3f CPUs (sum of runtime/period of %d tasks) on top of %.3f "
+        "refused: the set needs %.3f CPUs (sum of runtime/period of %d tasks, periods less the "
+        "jitter tolerance) on top of %.3f "
         "already admitted, but %d CPUs x capacity %.2f = %.3f are available: over by %.3f CPUs "
         "(%.1f%%)",
         set_u, static_cast<int>(set.size()), admitted_u, static_cast<int>(cpus_.size()), capacity_,
@@ -262,7 +269,7 @@ absl::StatusOr<std::vector<int>> Admission::AdmitSet(const std::vector<Request>&
     int best_cpu = -1;
     for (int c : candidates) {
       std::vector<TaskParams> with = trial[c];
-      with.push_back(r.params);
+      with.push_back(Analysed(r.params));
       DemandCheck d = EdfDemandTest(with, capacity_);
       if (d.schedulable) {
         placed[idx] = c;
@@ -292,7 +299,7 @@ absl::StatusOr<std::vector<int>> Admission::AdmitSet(const std::vector<Request>&
     }
   }
   for (size_t i = 0; i < set.size(); ++i) {
-    on_cpu_[placed[i]][set[i].id] = set[i].params;
+    on_cpu_[placed[i]][set[i].id] = Analysed(set[i].params);
     cpu_of_[set[i].id] = placed[i];
   }
   return placed;

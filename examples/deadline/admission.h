@@ -84,8 +84,9 @@ struct DemandCheck {
   double Overload() const { return schedulable || supply <= 0 ? 0 : (demand - supply) / supply; }
 };
 
-/// Processor-demand test of `tasks` on one CPU of which `capacity` (0, 1] may be used.
-/// REQUIRES: every task passes Validate().
+/// Processor-demand test of `tasks` on one CPU of which `capacity` (0, 1] may be used. Exact
+/// for arbitrary deadlines too (D > T, as jitter-analysed tasks may have).
+/// REQUIRES: every task has 0 < runtime, deadline and period.
 DemandCheck EdfDemandTest(const std::vector<TaskParams>& tasks, double capacity);
 
 /// How tasks are assigned to CPUs.
@@ -105,9 +106,17 @@ struct Request {
 /// The admitted task set and the CPUs it is partitioned onto. Not thread-safe.
 class Admission {
  public:
-  /// `cpus`: the CPUs admitted tasks may use; `capacity`: the share of each in (0, 1].
-  /// REQUIRES: cpus not empty, 0 < capacity <= 1.
-  Admission(std::vector<int> cpus, double capacity, Placement placement);
+  /// `cpus`: the CPUs admitted tasks may use; `capacity`: the share of each in (0, 1];
+  /// `jitter`: the release-jitter tolerance as a fraction of the period, in [0, 0.5).
+  /// REQUIRES: cpus not empty, 0 < capacity <= 1, 0 <= jitter < 0.5.
+  Admission(std::vector<int> cpus, double capacity, Placement placement, double jitter = 0);
+
+  /// The parameters the test analyses for `p`: (C, D, T - J).
+  TaskParams Analysed(const TaskParams& p) const;
+  /// J for a task of period `period_ns`.
+  int64_t JitterNs(int64_t period_ns) const {
+    return static_cast<int64_t>(static_cast<double>(period_ns) * jitter_);
+  }
 
   /// Admits all of `set` or none of it (ids must be new and distinct).
   /// @return the CPU of each request, in order; kInvalidArgument for bad parameters or a
@@ -123,7 +132,7 @@ class Admission {
   bool Contains(int64_t id) const { return cpu_of_.count(id) > 0; }
   /// Number of admitted tasks.
   size_t size() const { return cpu_of_.size(); }
-  /// Sum of the utilisations admitted on `cpu`.
+  /// Sum of the utilisations admitted on `cpu` (of the analysed parameters).
   double Utilization(int cpu) const;
   /// The CPU `id` is bound to, or -1.
   int CpuOf(int64_t id) const;
@@ -134,7 +143,8 @@ class Admission {
   std::vector<int> cpus_;
   double capacity_;
   Placement placement_;
-  std::map<int, std::map<int64_t, TaskParams>> on_cpu_;  // cpu -> id -> params
+  double jitter_;
+  std::map<int, std::map<int64_t, TaskParams>> on_cpu_;  // cpu -> id -> analysed params
   std::map<int64_t, int> cpu_of_;
 };
 

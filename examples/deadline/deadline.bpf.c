@@ -14,15 +14,18 @@
  * the best-effort load does, and it cannot take more than its reservation from anyone.
  *
  * Jobs (the sporadic task model). Every wakeup of an admitted task releases a job; it
- * completes when the task sleeps again. The release is max(wakeup, previous release + T) and
- * the absolute deadline release + D, so deadlines are never closer together than T and each
- * job gets a budget of C: the demand the admission test assumed (dbf), whatever the task
- * does. A job whose release is still ahead (a periodic task whose previous wakeup came late,
- * so the previous release is later than the true one) runs at once — running early only
- * moves work forward, and the demand argument holds for jobs counted by their wakeup — unless
- * it is more than half a period ahead (a task waking several times per period): then it is
- * held (throttled) until its release, so no task gets more than C per T in the long run.
- * Lateness = completion - deadline; a miss when positive.
+ * completes when the task sleeps again. The release is max(wakeup, previous release + T - J)
+ * and the absolute deadline release + D; each job gets a budget of C. J, the release-jitter
+ * tolerance (--jitter, a fraction of T), exists because the scheduler sees wakeups, not the
+ * application's true releases: a wakeup that came late (timer latency, a vCPU stall) would
+ * otherwise push every later release back by as much, for ever; with J the releases catch up
+ * by J per period. Releases are thus never closer than T - J, and admission analyses every
+ * task with period T - J, so the demand stays within what the test assumed, whatever the
+ * task does. A job whose release is still ahead (it woke early) runs at once — running early
+ * only moves work forward, and the demand argument holds for jobs counted by their wakeup —
+ * unless it is more than half a period ahead (a task waking several times per period): then
+ * it is held (throttled) until its release, so no task gets more than C per T - J in the long
+ * run. Lateness = completion - deadline; a miss when positive.
  *
  * Dispatch. Each CPU has an EDF queue (a DSQ ordered by absolute deadline) holding the
  * admitted tasks bound to it, and serves it before anything else. Best-effort tasks share one
@@ -36,11 +39,18 @@
  *
  * Budgets. An admitted task runs with its remaining budget as its slice, and a per-CPU BPF
  * timer fires when the budget runs out (the scheduler tick, 4 ms at HZ=250, is too coarse for
- * millisecond budgets). A task that has used its budget and still wants to run has overrun
- * (counted once per job); it is throttled (counted): held in its CPU's throttle queue until
- * its next period (release + T), when it gets a new job with a fresh budget and deadline. So
- * an overrunning task can only hurt itself: to the EDF queue it is never more than the
- * reservation that was admitted.
+ * millisecond budgets). CPU time is what the kernel accounts to the task (se.sum_exec_runtime),
+ * the clock SCHED_DEADLINE budgets use. A task that has used its budget and still wants to
+ * run has overrun (counted once per job) and is throttled (counted) until its next period
+ * (release + T), when it gets a new job with a fresh budget and deadline. Throttled means it
+ * has lost its reservation, not necessarily that it cannot run: by default it runs as a
+ * best-effort task meanwhile (it competes with best-effort work by weighted vtime, with one
+ * slice of lag credit, and is preempted by any admitted wakeup); with --throttle=hold it
+ * waits in its CPU's throttle queue instead, as under SCHED_DEADLINE. Either way an
+ * overrunning task cannot make another admitted task miss: to the EDF queues it is never
+ * more than the reservation that was admitted. The best-effort default lets a job that
+ * overran by a little (measurement noise, a cache miss storm) finish within the period
+ * instead of a whole period later.
  *
  * Release. When an admitted thread exits (ops.exit_task) its record is marked exited;
  * userspace then frees its reservation for later admissions and reports its stats. A task
@@ -63,6 +73,8 @@ char _license[] SEC("license") = "GPL";
 /* Knobs, set by main.cc before load. */
 const volatile u64 be_slice_ns = 3ULL * 1000 * 1000;
 const volatile u32 nr_cpu_ids = 1;
+/* Throttled tasks: false = run as best-effort until the next period, true = do not run. */
+const volatile bool throttle_hold = false;
 
 SCXPP_DSQ_PLAN_DEFINE(); /* shared:0 best-effort, cpu:N EDF queue, user:N throttle queue */
 SCXPP_STATS_MAP(SCXPP_NR_STATS);
@@ -108,6 +120,7 @@ struct task_ctx {
 	bool job_done;       /* the current job's completion is recorded */
 	bool overran;        /* the current job's overrun is counted */
 	bool replenish;      /* throttled for an overrun: a new job starts at throttled_until */
+	bool demoted;        /* throttled, and meanwhile scheduled as best-effort */
 };
 SCXPP_TASK_CTX_DEFINE(struct task_ctx);
 
@@ -190,6 +203,7 @@ static void new_job(struct task_ctx *tctx, struct dl_task *reg, u64 release)
 	tctx->throttled_until = 0;
 	tctx->job_done = false;
 	tctx->overran = false;
+	tctx->demoted = false;
 	reg->jobs++;
 	scxpp_stat_inc(SCXPP_STAT_JOBS);
 }
@@ -210,20 +224,24 @@ static void end_throttle(struct task_ctx *tctx, struct dl_task *reg)
 		new_job(tctx, reg, tctx->throttled_until);
 	tctx->throttled_until = 0;
 	tctx->replenish = false;
+	tctx->demoted = false;
 }
 
 /*
  * The wakeup rule of the essay, for an admitted task waking at @now: a new job released at
- * max(now, previous release + T). It runs at once even when that release is still ahead
- * (a periodic task whose previous wakeup came late) unless it is more than half a period
- * ahead (a task waking several times per period): then it is held until its release.
+ * max(now, previous release + T - J). It runs at once even when that release is still ahead
+ * unless it is more than half a period ahead (a task waking several times per period): then
+ * it is held until its release.
  */
 static void admitted_wakeup(struct task_ctx *tctx, struct dl_task *reg, u64 now)
 {
-	u64 release = now;
+	u64 release = now, earliest;
 
-	if (tctx->admitted && scxpp_time_before(now, tctx->release + reg->period_ns))
-		release = tctx->release + reg->period_ns;
+	if (tctx->admitted) {
+		earliest = tctx->release + reg->period_ns - reg->jitter_ns;
+		if (scxpp_time_before(now, earliest))
+			release = earliest;
+	}
 	tctx->admitted = true;
 	new_job(tctx, reg, release);
 	if (release - now > reg->period_ns / 2)
@@ -305,12 +323,27 @@ void SCXPP_OPS(deadline_enqueue, struct task_struct *p, u64 enq_flags)
 			scxpp_stat_inc(SCXPP_STAT_OVERRUNS);
 		}
 		next_period = tctx->release + reg->period_ns;
-		if (scxpp_time_before(now, next_period))
+		if (scxpp_time_before(now, next_period)) {
 			throttle(tctx, reg, next_period, true);
-		else
+			tctx->demoted = !throttle_hold;
+		} else {
 			new_job(tctx, reg, now); /* its period is over already */
+		}
 	}
 	if (tctx->throttled_until) {
+		if (tctx->demoted && scxpp_time_before(now, tctx->throttled_until)) {
+			/*
+			 * Best-effort until its next period, with a slice that ends by then so it
+			 * gets back to its EDF queue in time.
+			 */
+			u64 left = tctx->throttled_until - now;
+
+			scxpp_stat_inc(SCXPP_STAT_BE_QUEUED);
+			scxpp_dsq_insert_vtime(p, BE_DSQ, left < be_slice_ns ? left : be_slice_ns,
+					       scxpp_vtime_clamp_lag(tctx->vtime, vtime_now, be_slice_ns),
+					       enq_flags);
+			return;
+		}
 		if (scxpp_time_before(now, tctx->throttled_until)) {
 			scxpp_dsq_insert_vtime(p, THR_DSQ(cpu), be_slice_ns, tctx->throttled_until,
 					       enq_flags);
@@ -385,7 +418,7 @@ void SCXPP_OPS(deadline_running, struct task_struct *p)
 		return;
 	tctx->run_start = now;
 	tctx->exec_start = p->se.sum_exec_runtime;
-	if (tctx->admitted) {
+	if (tctx->admitted && !tctx->demoted) {
 		cpu_dl[ci] = tctx->deadline;
 		cpu_be[ci] = false;
 		cpu_budget_end[ci] = now + tctx->budget;
@@ -422,7 +455,10 @@ void SCXPP_OPS(deadline_stopping, struct task_struct *p, bool runnable)
 		tctx->vtime += scxpp_vtime_delta(used, p->scx.weight);
 		return;
 	}
-	tctx->budget -= used < tctx->budget ? used : tctx->budget;
+	if (tctx->demoted)
+		tctx->vtime += scxpp_vtime_delta(used, p->scx.weight);
+	else
+		tctx->budget -= used < tctx->budget ? used : tctx->budget;
 	if (runnable || tctx->job_done)
 		return;
 	/* It sleeps: the job is complete. */
@@ -433,6 +469,12 @@ void SCXPP_OPS(deadline_stopping, struct task_struct *p, bool runnable)
 	lateness = (s64)(now - tctx->deadline);
 	reg->completed++;
 	reg->lateness_sum_ns += lateness;
+	used = reg->runtime_ns - (tctx->budget < reg->runtime_ns ? tctx->budget : reg->runtime_ns);
+	if (tctx->overran)
+		used = reg->runtime_ns;
+	reg->used_sum_ns += used;
+	if (used > reg->used_max_ns)
+		reg->used_max_ns = used;
 	if (reg->completed == 1 || lateness > reg->lateness_max_ns)
 		reg->lateness_max_ns = lateness;
 	scxpp_stat_inc(SCXPP_STAT_COMPLETED);

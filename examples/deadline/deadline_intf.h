@@ -24,7 +24,8 @@ struct dl_task {
 	/* Written by userspace at admission. */
 	__u64 runtime_ns;  /* budget per period */
 	__u64 deadline_ns; /* relative deadline */
-	__u64 period_ns;   /* minimum time between releases */
+	__u64 period_ns;   /* time between releases */
+	__u64 jitter_ns;   /* a release may come this much early (see admission.h) */
 	__s32 cpu;         /* the CPU it is partitioned onto */
 	__u32 state;       /* enum dl_state */
 	/* Written by BPF. */
@@ -35,6 +36,8 @@ struct dl_task {
 	__u64 throttles;   /* times the task was held until its next period */
 	__s64 lateness_max_ns; /* largest completion - deadline (negative: always early) */
 	__s64 lateness_sum_ns; /* sum over completed jobs, for the mean */
+	__u64 used_max_ns;     /* most budget a job completed within (runtime: it overran) */
+	__u64 used_sum_ns;     /* budget used by completed jobs, for the mean */
 };
 
 /* id, name, description */

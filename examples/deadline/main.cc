@@ -49,10 +49,10 @@
 
 ABSL_FLAG(std::vector<std::string>, task, {},
           "Admit a running thread: TID:runtime:period[:deadline] with units, e.g. "
-          "1234:2ms:10ms:5ms. Repeatable; the tasks are admitted as one set.");
+          "1234:2ms:10ms:5ms; several comma-separated are admitted as one set (all or none).");
 ABSL_FLAG(std::vector<std::string>, cgroup, {},
           "Admit every thread of a cgroup v2 directory, each with the same reservation: "
-          "PATH:runtime:period[:deadline]. Threads that join later are admitted as they "
+          "PATH:runtime:period[:deadline] (comma-separated for several). Threads that join later are admitted as they "
           "appear (checked every 100 ms), or refused with a warning when they do not fit.");
 ABSL_FLAG(std::string, spawn, "",
           "runtime:period[:deadline]: run the command given after `--` as an admitted task "
@@ -69,6 +69,12 @@ ABSL_FLAG(std::string, placement, "worst-fit",
 ABSL_FLAG(std::string, cpus, "",
           "CPUs admitted tasks may be placed on, e.g. 0-3,6 (default: every online CPU).");
 ABSL_FLAG(uint32_t, be_slice_us, 3000, "Slice of best-effort tasks (us), 100..100000.");
+ABSL_FLAG(double, jitter, 0.1,
+          "Release-jitter tolerance as a fraction of each task's period, in [0, 0.5): a wakeup "
+          "this much early still starts a job on time; admission analyses period x (1 - jitter).");
+ABSL_FLAG(std::string, throttle, "demote",
+          "What a task that used up its budget does until its next period: demote (run as "
+          "best-effort) or hold (do not run, like SCHED_DEADLINE).");
 
 namespace scxpp::deadline {
 namespace {
@@ -253,6 +259,7 @@ class Registry {
     v.runtime_ns = static_cast<uint64_t>(p.runtime_ns);
     v.deadline_ns = static_cast<uint64_t>(p.deadline_ns);
     v.period_ns = static_cast<uint64_t>(p.period_ns);
+    v.jitter_ns = static_cast<uint64_t>(adm_.JitterNs(p.period_ns));
     v.cpu = adm_.CpuOf(tid);
     v.state = DL_ADMITTED;
     const uint32_t key = static_cast<uint32_t>(tid);
@@ -283,7 +290,9 @@ class Registry {
                       " overruns=", v.overruns, " throttles=", v.throttles);
       if (v.completed > 0) {
         absl::StrAppend(&line, " lateness_max_us=", Us(v.lateness_max_ns), " lateness_mean_us=",
-                        Us(v.lateness_sum_ns / static_cast<int64_t>(v.completed)));
+                        Us(v.lateness_sum_ns / static_cast<int64_t>(v.completed)),
+                        " used_max_us=", Us(static_cast<int64_t>(v.used_max_ns)),
+                        " used_mean_us=", Us(static_cast<int64_t>(v.used_sum_ns / v.completed)));
       }
     }
     return line;
@@ -426,6 +435,16 @@ int Main(int argc, char** argv) {
     return internal::ReportStartError(absl::InvalidArgumentError(
         absl::StrCat("--be_slice_us must be in 100..100000, got ", be_slice_us)));
   }
+  const double jitter = absl::GetFlag(FLAGS_jitter);
+  if (!(jitter >= 0 && jitter < 0.5)) {
+    return internal::ReportStartError(absl::InvalidArgumentError(
+        absl::StrCat("--jitter must be in [0, 0.5), got ", jitter)));
+  }
+  const std::string throttle = absl::GetFlag(FLAGS_throttle);
+  if (throttle != "demote" && throttle != "hold") {
+    return internal::ReportStartError(absl::InvalidArgumentError(
+        absl::StrCat("--throttle must be demote or hold, got '", throttle, "'")));
+  }
   absl::StatusOr<Placement> placement = ParsePlacement(absl::GetFlag(FLAGS_placement));
   if (!placement.ok()) {
     return internal::ReportStartError(absl::InvalidArgumentError(
@@ -463,7 +482,7 @@ int Main(int argc, char** argv) {
   }
 
   // Everything the flags ask for is admitted (or refused) before anything is loaded.
-  Registry reg(Admission(cpus, capacity, *placement), absl::GetFlag(FLAGS_socket));
+  Registry reg(Admission(cpus, capacity, *placement, jitter), absl::GetFlag(FLAGS_socket));
   std::vector<Registration> startup;
   for (const std::string& spec : absl::GetFlag(FLAGS_task)) {
     std::string head;
@@ -597,6 +616,7 @@ int Main(int argc, char** argv) {
       [&](::deadline& skel) {
         auto* ro = skel.rodata;
         ro->be_slice_ns = uint64_t{be_slice_us} * 1000;
+        ro->throttle_hold = throttle == "hold";
         ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
         const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) = MakeDsqPlan(
             *topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0,

@@ -109,6 +109,18 @@ TEST(DeadlineAdmissionTest, ReleaseFreesTheReservation) {
   EXPECT_TRUE(a.AdmitSet({{.id = 8, .params = P(6, 10, 10)}}).ok());
 }
 
+TEST(DeadlineAdmissionTest, JitterToleranceShortensTheAnalysedPeriod) {
+  Admission exact({0}, 1.0, Placement::kWorstFit, 0.0);
+  Admission tolerant({0}, 1.0, Placement::kWorstFit, 0.1);
+  EXPECT_EQ(tolerant.Analysed(P(9, 10, 10)), (TaskParams{9 * kMs, 10 * kMs, 9 * kMs}));
+  EXPECT_EQ(tolerant.JitterNs(10 * kMs), 1 * kMs);
+  // 9.5 ms every 10 ms fits one CPU exactly, but not every 9 ms.
+  const TaskParams p{.runtime_ns = 9500 * kUs, .deadline_ns = 10 * kMs, .period_ns = 10 * kMs};
+  EXPECT_TRUE(exact.AdmitSet({{.id = 1, .params = p}}).ok());
+  EXPECT_FALSE(tolerant.AdmitSet({{.id = 1, .params = p}}).ok());
+  EXPECT_TRUE(tolerant.AdmitSet({{.id = 2, .params = P(9, 10, 10)}}).ok());
+}
+
 TEST(DeadlineAdmissionTest, AffinityAndDuplicatesAreHonoured) {
   Admission a({0, 1}, 0.95, Placement::kWorstFit);
   EXPECT_THAT(*a.AdmitSet({{.id = 1, .params = P(1, 10, 10), .allowed_cpus = {1}}}), ElementsAre(1));
