@@ -107,9 +107,9 @@ struct TaskSpec {
   int64_t period_ns = 0;
   int64_t deadline_ns = 0;
   double overrun = 1.0;  // work per job = runtime * overrun
-  // SCHED_DEADLINE (and scx_deadline) budget: runtime plus --dl_slack, at most the deadline. A job's CPU time
-  // includes its wakeup and clock reads besides the burn loop, so a budget of exactly the
-  // runtime would throttle nearly every job a few microseconds before it ends.
+  // SCHED_DEADLINE (and scx_deadline) budget: runtime plus --dl_slack, at most the deadline.
+  // A job's CPU time includes its wakeup and clock reads besides the burn loop, so a budget
+  // of exactly the runtime would throttle nearly every job a few microseconds before it ends.
   int64_t reserved_ns = 0;
 };
 
@@ -215,7 +215,9 @@ std::string AdmitScxDeadline(const std::vector<TaskSpec>& tasks,
   }
   absl::StatusOr<std::vector<int>> cpus =
       scxpp::deadline::Client(absl::GetFlag(FLAGS_deadline_socket)).Admit(set);
-  if (!cpus.ok()) return fmt::format("deadline scheduler: {}", std::string(cpus.status().message()));
+  if (!cpus.ok()) {
+    return fmt::format("deadline scheduler: {}", std::string(cpus.status().message()));
+  }
   return "";
 #else
   (void)tasks;

@@ -34,18 +34,18 @@ absl::Status Validate(const TaskParams& p) {
         "runtime ", Us(p.runtime_ns), " us is below the minimum of ", Us(kMinRuntimeNs), " us"));
   }
   if (p.period_ns > kMaxPeriodNs) {
-    return absl::InvalidArgumentError(absl::StrCat("period ", Us(p.period_ns),
-                                                   " us is above the maximum of 10 s"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("period ", Us(p.period_ns), " us is above the maximum of 10 s"));
   }
   if (p.runtime_ns > p.deadline_ns) {
-    return absl::InvalidArgumentError(absl::StrCat("runtime ", Us(p.runtime_ns),
-                                                   " us is longer than the deadline ",
-                                                   Us(p.deadline_ns), " us; need runtime <= deadline"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("runtime ", Us(p.runtime_ns), " us is longer than the deadline ",
+                     Us(p.deadline_ns), " us; need runtime <= deadline"));
   }
   if (p.deadline_ns > p.period_ns) {
-    return absl::InvalidArgumentError(absl::StrCat("deadline ", Us(p.deadline_ns),
-                                                   " us is longer than the period ", Us(p.period_ns),
-                                                   " us; need deadline <= period"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("deadline ", Us(p.deadline_ns), " us is longer than the period ",
+                     Us(p.period_ns), " us; need deadline <= period"));
   }
   return absl::OkStatus();
 }
@@ -128,7 +128,8 @@ DemandCheck EdfDemandTest(const std::vector<TaskParams>& tasks, double capacity)
   if (u < capacity - kEps) bound = std::max<double>(d_max, slack_sum / (capacity - u));
   double points = 0;
   if (std::isfinite(bound)) {
-    for (const TaskParams& t : tasks) points += std::floor((bound - t.deadline_ns) / t.period_ns) + 1;
+    for (const TaskParams& t : tasks)
+      points += std::floor((bound - t.deadline_ns) / t.period_ns) + 1;
   }
   if (!std::isfinite(bound) || points > kMaxCheckPoints) {
     r.exact = false;
@@ -284,8 +285,8 @@ absl::StatusOr<std::vector<int>> Admission::AdmitSet(const std::vector<Request>&
     if (placed[idx] < 0) {
       std::string why;
       if (best.t_ns == 0) {
-        why = absl::StrFormat("%s would reach %.3f > capacity %.2f", best.exact ? "utilisation" : "density",
-                              best.demand, best.supply);
+        why = absl::StrFormat("%s would reach %.3f > capacity %.2f",
+                              best.exact ? "utilisation" : "density", best.demand, best.supply);
       } else {
         why = absl::StrFormat(
             "within %s us its tasks would need up to %.0f us of CPU but capacity %.2f allows "

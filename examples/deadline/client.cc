@@ -61,14 +61,15 @@ absl::StatusOr<std::string> Client::Call(const std::string& request) const {
   absl::string_view last = nl == absl::string_view::npos ? body : body.substr(nl + 1);
   absl::string_view before = nl == absl::string_view::npos ? "" : body.substr(0, nl + 1);
   if (absl::ConsumePrefix(&last, "error ")) {
-    std::pair<absl::string_view, absl::string_view> cm = absl::StrSplit(last, absl::MaxSplits(' ', 1));
+    std::pair<absl::string_view, absl::string_view> cm =
+        absl::StrSplit(last, absl::MaxSplits(' ', 1));
     int code = 0;
     if (!absl::SimpleAtoi(cm.first, &code) || code <= 0 || code > 16) code = 13;  // kInternal
     return absl::Status(static_cast<absl::StatusCode>(code), cm.second);
   }
   if (last != "ok" && !absl::ConsumePrefix(&last, "ok ")) {
-    return absl::InternalError(absl::StrCat("unexpected answer from the deadline scheduler: '",
-                                            resp, "'"));
+    return absl::InternalError(
+        absl::StrCat("unexpected answer from the deadline scheduler: '", resp, "'"));
   }
   if (last == "ok") last = "";
   return absl::StrCat(before, last);
@@ -90,8 +91,8 @@ absl::StatusOr<std::vector<int>> Client::Admit(const std::vector<Registration>& 
     cpus.push_back(c);
   }
   if (cpus.size() != set.size()) {
-    return absl::InternalError(absl::StrCat("the daemon placed ", cpus.size(), " of ", set.size(),
-                                            " threads"));
+    return absl::InternalError(
+        absl::StrCat("the daemon placed ", cpus.size(), " of ", set.size(), " threads"));
   }
   return cpus;
 }

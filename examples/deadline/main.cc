@@ -52,7 +52,8 @@ ABSL_FLAG(std::vector<std::string>, task, {},
           "1234:2ms:10ms:5ms; several comma-separated are admitted as one set (all or none).");
 ABSL_FLAG(std::vector<std::string>, cgroup, {},
           "Admit every thread of a cgroup v2 directory, each with the same reservation: "
-          "PATH:runtime:period[:deadline] (comma-separated for several). Threads that join later are admitted as they "
+          "PATH:runtime:period[:deadline] (comma-separated for several). Threads that join later "
+          "are admitted as they "
           "appear (checked every 100 ms), or refused with a warning when they do not fit.");
 ABSL_FLAG(std::string, spawn, "",
           "runtime:period[:deadline]: run the command given after `--` as an admitted task "
@@ -86,10 +87,10 @@ absl::Status SplitSpec(const std::string& flag, const std::string& spec, std::st
                        TaskParams* params) {
   const size_t colon = spec.find(':');
   if (colon == std::string::npos || colon == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        flag, ": '", spec, "': expected ", flag == "--task" ? "TID" : "PATH",
-        ":runtime:period[:deadline], e.g. ", flag == "--task" ? "1234" : "/sys/fs/cgroup/rt",
-        ":2ms:10ms"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": '", spec, "': expected ", flag == "--task" ? "TID" : "PATH",
+                     ":runtime:period[:deadline], e.g. ",
+                     flag == "--task" ? "1234" : "/sys/fs/cgroup/rt", ":2ms:10ms"));
   }
   *head = spec.substr(0, colon);
   absl::StatusOr<TaskParams> p = ParseTaskParams(spec.substr(colon + 1));
@@ -264,7 +265,8 @@ class Registry {
     v.state = DL_ADMITTED;
     const uint32_t key = static_cast<uint32_t>(tid);
     if (bpf_map_update_elem(map_fd_, &key, &v, BPF_ANY) != 0) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("publishing thread ", tid, " to the scheduler"));
+      return absl::ErrnoToStatus(errno,
+                                 absl::StrCat("publishing thread ", tid, " to the scheduler"));
     }
     return absl::OkStatus();
   }
@@ -280,9 +282,9 @@ class Registry {
 
   std::string TaskLineLocked(int64_t tid) {
     const TaskParams& p = params_[tid];
-    std::string line = absl::StrCat("tid=", tid, " cpu=", adm_.CpuOf(tid),
-                                    " runtime_us=", Us(p.runtime_ns), " deadline_us=",
-                                    Us(p.deadline_ns), " period_us=", Us(p.period_ns));
+    std::string line =
+        absl::StrCat("tid=", tid, " cpu=", adm_.CpuOf(tid), " runtime_us=", Us(p.runtime_ns),
+                     " deadline_us=", Us(p.deadline_ns), " period_us=", Us(p.period_ns));
     dl_task v{};
     const uint32_t key = static_cast<uint32_t>(tid);
     if (map_fd_ >= 0 && bpf_map_lookup_elem(map_fd_, &key, &v) == 0) {
@@ -374,9 +376,10 @@ class Registry {
             !absl::SimpleAtoi(f[1], &r.params.runtime_ns) ||
             !absl::SimpleAtoi(f[2], &r.params.deadline_ns) ||
             !absl::SimpleAtoi(f[3], &r.params.period_ns) || r.tid <= 0) {
-          return FormatErrorLine(absl::InvalidArgumentError(
-              absl::StrCat("admit: bad line '", lines[i], "': need tid runtime_ns deadline_ns "
-                           "period_ns")));
+          return FormatErrorLine(
+              absl::InvalidArgumentError(absl::StrCat("admit: bad line '", lines[i],
+                                                      "': need tid runtime_ns deadline_ns "
+                                                      "period_ns")));
         }
         set.push_back(r);
       }
@@ -428,8 +431,8 @@ int Main(int argc, char** argv) {
   const double capacity = absl::GetFlag(FLAGS_capacity);
   const uint32_t be_slice_us = absl::GetFlag(FLAGS_be_slice_us);
   if (!(capacity > 0 && capacity <= 1)) {
-    return internal::ReportStartError(absl::InvalidArgumentError(
-        absl::StrCat("--capacity must be in (0, 1], got ", capacity)));
+    return internal::ReportStartError(
+        absl::InvalidArgumentError(absl::StrCat("--capacity must be in (0, 1], got ", capacity)));
   }
   if (be_slice_us < 100 || be_slice_us > 100000) {
     return internal::ReportStartError(absl::InvalidArgumentError(
@@ -437,8 +440,8 @@ int Main(int argc, char** argv) {
   }
   const double jitter = absl::GetFlag(FLAGS_jitter);
   if (!(jitter >= 0 && jitter < 0.5)) {
-    return internal::ReportStartError(absl::InvalidArgumentError(
-        absl::StrCat("--jitter must be in [0, 0.5), got ", jitter)));
+    return internal::ReportStartError(
+        absl::InvalidArgumentError(absl::StrCat("--jitter must be in [0, 0.5), got ", jitter)));
   }
   const std::string throttle = absl::GetFlag(FLAGS_throttle);
   if (throttle != "demote" && throttle != "hold") {
@@ -447,8 +450,8 @@ int Main(int argc, char** argv) {
   }
   absl::StatusOr<Placement> placement = ParsePlacement(absl::GetFlag(FLAGS_placement));
   if (!placement.ok()) {
-    return internal::ReportStartError(absl::InvalidArgumentError(
-        absl::StrCat("--placement: ", placement.status().message())));
+    return internal::ReportStartError(
+        absl::InvalidArgumentError(absl::StrCat("--placement: ", placement.status().message())));
   }
   absl::StatusOr<Topology> topo = Topology::FromSysfs();
   if (!topo.ok()) return internal::ReportStartError(topo.status());
@@ -618,9 +621,9 @@ int Main(int argc, char** argv) {
         ro->be_slice_ns = uint64_t{be_slice_us} * 1000;
         ro->throttle_hold = throttle == "hold";
         ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
-        const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) = MakeDsqPlan(
-            *topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0,
-            /*nr_user=*/static_cast<uint32_t>(topo->nr_cpu_ids()));
+        const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) =
+            MakeDsqPlan(*topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0,
+                        /*nr_user=*/static_cast<uint32_t>(topo->nr_cpu_ids()));
         return absl::OkStatus();
       },
       SCXPP_STATS_DESCS(DEADLINE_STATS), hooks);

@@ -2,7 +2,6 @@
 // The deadline scheduler's admission control (examples/deadline/admission.h): parsing and
 // validation of reservations, the exact EDF processor-demand test, and partitioning.
 #include "admission.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -44,7 +43,7 @@ TEST(DeadlineParseTest, ReservationsAreValidated) {
 
 TEST(DeadlineDemandTest, ImplicitDeadlinesAreUtilisationBound) {
   EXPECT_TRUE(EdfDemandTest({P(5, 10, 10), P(10, 20, 20)}, 1.0).schedulable);  // U = 1
-  DemandCheck over = EdfDemandTest({P(5, 10, 10), P(11, 20, 20)}, 1.0);      // U = 1.05
+  DemandCheck over = EdfDemandTest({P(5, 10, 10), P(11, 20, 20)}, 1.0);        // U = 1.05
   EXPECT_FALSE(over.schedulable);
   EXPECT_EQ(over.t_ns, 0);
   EXPECT_NEAR(over.Overload(), 0.05, 1e-9);
@@ -76,7 +75,8 @@ TEST(DeadlineAdmissionTest, WorstFitSpreadsFirstFitPacks) {
 
 TEST(DeadlineAdmissionTest, OverUtilisedSetIsRefusedWholeAndSaysByHowMuch) {
   Admission a({0, 1}, 0.95, Placement::kWorstFit);
-  ASSERT_TRUE(a.AdmitSet({{.id = 1, .params = P(8, 10, 10)}, {.id = 2, .params = P(7, 10, 10)}}).ok());
+  ASSERT_TRUE(
+      a.AdmitSet({{.id = 1, .params = P(8, 10, 10)}, {.id = 2, .params = P(7, 10, 10)}}).ok());
   // 1.5 admitted + 0.6 asked > 1.9 available: over by 0.2 CPUs.
   absl::StatusOr<std::vector<int>> r =
       a.AdmitSet({{.id = 3, .params = P(3, 10, 10)}, {.id = 4, .params = P(3, 10, 10)}});
@@ -90,9 +90,9 @@ TEST(DeadlineAdmissionTest, OverUtilisedSetIsRefusedWholeAndSaysByHowMuch) {
 TEST(DeadlineAdmissionTest, SetThatFitsInTotalButNotInPartitionsIsRefused) {
   Admission a({0, 1}, 0.95, Placement::kWorstFit);
   // 3 x 0.6 = 1.8 <= 1.9, but no CPU can hold two of them.
-  absl::StatusOr<std::vector<int>> r = a.AdmitSet(
-      {{.id = 1, .params = P(6, 10, 10)}, {.id = 2, .params = P(6, 10, 10)},
-       {.id = 3, .params = P(6, 10, 10)}});
+  absl::StatusOr<std::vector<int>> r = a.AdmitSet({{.id = 1, .params = P(6, 10, 10)},
+                                                   {.id = 2, .params = P(6, 10, 10)},
+                                                   {.id = 3, .params = P(6, 10, 10)}});
   ASSERT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(r.status().message(), HasSubstr("fits on no CPU"));
   EXPECT_THAT(r.status().message(), HasSubstr("utilisation would reach 1.200 > capacity 0.95"));
@@ -123,11 +123,13 @@ TEST(DeadlineAdmissionTest, JitterToleranceShortensTheAnalysedPeriod) {
 
 TEST(DeadlineAdmissionTest, AffinityAndDuplicatesAreHonoured) {
   Admission a({0, 1}, 0.95, Placement::kWorstFit);
-  EXPECT_THAT(*a.AdmitSet({{.id = 1, .params = P(1, 10, 10), .allowed_cpus = {1}}}), ElementsAre(1));
+  EXPECT_THAT(*a.AdmitSet({{.id = 1, .params = P(1, 10, 10), .allowed_cpus = {1}}}),
+              ElementsAre(1));
   EXPECT_THAT(a.AdmitSet({{.id = 1, .params = P(1, 10, 10)}}).status().message(),
               HasSubstr("already admitted"));
-  EXPECT_THAT(a.AdmitSet({{.id = 2, .params = P(1, 10, 10), .allowed_cpus = {5}}}).status().message(),
-              HasSubstr("affinity allows none"));
+  EXPECT_THAT(
+      a.AdmitSet({{.id = 2, .params = P(1, 10, 10), .allowed_cpus = {5}}}).status().message(),
+      HasSubstr("affinity allows none"));
   EXPECT_THAT(a.AdmitSet({{.id = 3, .params = P(5, 2, 10)}}).status().message(),
               HasSubstr("task 3: runtime"));
 }

@@ -30,9 +30,9 @@
 namespace scxpp {
 namespace {
 
+using testing::FinalStat;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::FinalStat;
 using testing::ReadFileTrimmed;
 using testing::RunCommand;
 using testing::SchedExtDisabled;
@@ -154,10 +154,12 @@ class DeadlineVmTest : public ::testing::Test {
 TEST_F(DeadlineVmTest, AdmittedSetMissesFarLessThanUnderEevdfBesideHogs) {
   // The benchmark's 60% set (per CPU 1000:5000,2000:10000,3000:20000,500:10000:2000).
   std::string set;
-  for (int i = 0; i < 2; ++i) absl::StrAppend(&set, i ? "," : "", "1000:5000,2000:10000,3000:20000,500:10000:2000");
+  for (int i = 0; i < 2; ++i)
+    absl::StrAppend(&set, i ? "," : "", "1000:5000,2000:10000,3000:20000,500:10000:2000");
   const std::string eevdf = TaskSetBesideHogs(set, "--policy=other", 4);
   std::string dl;
-  std::string out = WithDeadline({}, [&] { dl = TaskSetBesideHogs(set, "--policy=scx_deadline", 4); });
+  std::string out =
+      WithDeadline({}, [&] { dl = TaskSetBesideHogs(set, "--policy=scx_deadline", 4); });
   const long jobs = JsonInt(dl, "jobs"), misses = JsonInt(dl, "misses");
   const long eevdf_misses = JsonInt(eevdf, "misses");
   ASSERT_GE(jobs, 1000) << dl;
@@ -167,7 +169,9 @@ TEST_F(DeadlineVmTest, AdmittedSetMissesFarLessThanUnderEevdfBesideHogs) {
   EXPECT_LT(misses, eevdf_misses) << "deadline:\n" << dl << "\nEEVDF:\n" << eevdf;
   EXPECT_LT(JsonDouble(dl, "p99", dl.find("\"lateness_us\"")),
             JsonDouble(eevdf, "p99", eevdf.find("\"lateness_us\"")))
-      << "deadline:\n" << dl << "\nEEVDF:\n" << eevdf;
+      << "deadline:\n"
+      << dl << "\nEEVDF:\n"
+      << eevdf;
   EXPECT_THAT(out, HasSubstr("admitted thread"));
   EXPECT_GE(FinalStat(out, "jobs"), 1000) << out;
   EXPECT_GE(FinalStat(out, "preempts"), 100) << out;  // Wakeups preempted the hogs.
@@ -178,9 +182,8 @@ TEST_F(DeadlineVmTest, OverrunningTaskIsThrottledAndDoesNotMakeOthersMiss) {
   // runtime (--dl_slack=1), so that the host's vCPU stalls under TCG rarely make the
   // well-behaved tasks overrun: the overrunning task is then the only one.
   std::string control, overrun;
-  std::string out_control = WithDeadline({}, [&] {
-    control = TaskSetBesideHogs(kLightSet, "--policy=scx_deadline --dl_slack=1", 4);
-  });
+  std::string out_control = WithDeadline(
+      {}, [&] { control = TaskSetBesideHogs(kLightSet, "--policy=scx_deadline --dl_slack=1", 4); });
   std::string out = WithDeadline({}, [&] {
     overrun = TaskSetBesideHogs(kLightSet, "--policy=scx_deadline --dl_slack=1 --overrun=0:4", 4);
   });
@@ -195,13 +198,16 @@ TEST_F(DeadlineVmTest, OverrunningTaskIsThrottledAndDoesNotMakeOthersMiss) {
   // The others' misses stay at the control's level (+ TCG noise margin); the overrunning
   // task itself misses most of its jobs and is throttled about once per job.
   EXPECT_LE(others_overrun, others_control + 20 + others_control / 2)
-      << "control:\n" << control << "\nwith overrun:\n" << overrun;
+      << "control:\n"
+      << control << "\nwith overrun:\n"
+      << overrun;
   EXPECT_GE(o[0], 200) << overrun;  // 400 jobs in 4 s; 8 ms of work per 4 ms budget.
   // The scheduler's own per-task view of task 0 (admitted first, printed when it exits).
   const size_t admitted = out.find("admitted thread ");
   ASSERT_NE(admitted, std::string::npos) << out;
   long tid = -1;
-  ASSERT_TRUE(absl::SimpleAtoi(out.substr(admitted + 16, out.find(' ', admitted + 16) - admitted - 16), &tid));
+  ASSERT_TRUE(absl::SimpleAtoi(
+      out.substr(admitted + 16, out.find(' ', admitted + 16) - admitted - 16), &tid));
   const size_t line = out.find(absl::StrCat("released: tid=", tid, " "));
   ASSERT_NE(line, std::string::npos) << out;
   const std::string task0 = out.substr(line, out.find('\n', line) - line);
@@ -214,7 +220,7 @@ TEST_F(DeadlineVmTest, OverrunningTaskIsThrottledAndDoesNotMakeOthersMiss) {
     }
     return v;
   };
-  EXPECT_GE(field("overruns"), 200) << task0;   // About one per period of 10 ms, 4 s.
+  EXPECT_GE(field("overruns"), 200) << task0;  // About one per period of 10 ms, 4 s.
   // Throttled when it overran before its next period began (by default it then runs as
   // best-effort, so some overruns end after the period and need no throttle).
   EXPECT_GE(field("throttles"), 50) << task0;
@@ -223,10 +229,10 @@ TEST_F(DeadlineVmTest, OverrunningTaskIsThrottledAndDoesNotMakeOthersMiss) {
 TEST_F(DeadlineVmTest, OverUtilisedSetIsRefusedBeforeAnythingChanges) {
   std::string out = WithDeadline({}, [&] {
     // Three tasks of 0.8 each on 2 CPUs: 2.4 (2.88 with the budget slack) > 1.9.
-    testing::RunResult r = RunCommand(
-        {kWl + "/scxpp_rt_taskset", "--policy=scx_deadline", "--tasks=8000:10000,8000:10000,8000:10000",
-         "--duration_s=1"},
-        absl::Seconds(60));
+    testing::RunResult r =
+        RunCommand({kWl + "/scxpp_rt_taskset", "--policy=scx_deadline",
+                    "--tasks=8000:10000,8000:10000,8000:10000", "--duration_s=1"},
+                   absl::Seconds(60));
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_THAT(r.output, HasSubstr("refused"));
     EXPECT_THAT(r.output, HasSubstr("over by"));
@@ -269,7 +275,9 @@ TEST_F(DeadlineVmTest, ExitedThreadIsReleased) {
     Reap(k1);
     // The daemon notices the exit (ops.exit_task marks it; it polls every 100 ms).
     EXPECT_TRUE(WaitUntil(
-        [&] { return Ctl({"list"}).output.find(absl::StrCat("tid=", k1, " ")) == std::string::npos; },
+        [&] {
+          return Ctl({"list"}).output.find(absl::StrCat("tid=", k1, " ")) == std::string::npos;
+        },
         absl::Seconds(5)));
     testing::RunResult now = Ctl({"admit", absl::StrCat(k3, ":8ms:10ms")});
     EXPECT_EQ(now.status, 0) << now.output;
@@ -298,7 +306,8 @@ TEST_F(DeadlineVmTest, SpawnAndCgroupRegisterTasks) {
   const std::string cg = "/sys/fs/cgroup/deadline-rt";
   mkdir(cg.c_str(), 0755);
   pid_t early = StartPeriodic(10000, 100, 200, cg);
-  ASSERT_TRUE(WaitUntil([&] { return ReadFileTrimmed(cg + "/cgroup.procs") != ""; }, absl::Seconds(5)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReadFileTrimmed(cg + "/cgroup.procs") != ""; }, absl::Seconds(5)));
   pid_t late = -1;
   std::string out = WithDeadline({absl::StrCat("--cgroup=", cg, ":1ms:10ms")}, [&] {
     late = StartPeriodic(10000, 100, 100, cg);
