@@ -87,18 +87,11 @@ SCXPP_STATS_MAP(SCXPP_NR_STATS);
 /* The timer treats expiries this close as due (saves a re-arm for a few microseconds). */
 #define TIMER_SLACK_NS (20ULL * 1000)
 
-/* The iterator bpf_for_each(scx_dsq, ...) declares (libbpf's macro names it ___it). */
-#define DL_ITER (&___it)
 #define CLOCK_MONOTONIC 1
 
-/* DSQ iteration and moves (Linux 6.13+ names; both supported kernels have them). */
-int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym;
-struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym;
-void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym;
+/* Slice and vtime of the next DSQ move (Linux 6.13+ names; both supported kernels have them). */
 void scx_bpf_dsq_move_set_slice(struct bpf_iter_scx_dsq *it__iter, u64 slice) __ksym;
 void scx_bpf_dsq_move_set_vtime(struct bpf_iter_scx_dsq *it__iter, u64 vtime) __ksym;
-bool scx_bpf_dsq_move_vtime(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p, u64 dsq_id,
-			    u64 enq_flags) __ksym;
 
 /* Registrations: thread id -> reservation, CPU and per-task stats (see deadline_intf.h). */
 struct {
@@ -376,7 +369,7 @@ void SCXPP_OPS(deadline_dispatch, s32 cpu, struct task_struct *prev)
 	u32 ci = cpu_idx(cpu);
 
 	/* Throttled tasks whose next period has come get a new job and join the EDF queue. */
-	bpf_for_each(scx_dsq, p, THR_DSQ(cpu), 0) {
+	scxpp_dsq_for_each(p, THR_DSQ(cpu)) {
 		struct task_ctx *tctx = scxpp_task_ctx(p);
 		struct dl_task *reg;
 
@@ -389,15 +382,15 @@ void SCXPP_OPS(deadline_dispatch, s32 cpu, struct task_struct *prev)
 		reg = reg_of(p);
 		if (reg) {
 			end_throttle(tctx, reg);
-			scx_bpf_dsq_move_set_slice(DL_ITER, tctx->budget);
-			scx_bpf_dsq_move_set_vtime(DL_ITER, tctx->deadline);
-			scx_bpf_dsq_move_vtime(DL_ITER, p, EDF_DSQ(cpu), 0);
+			scx_bpf_dsq_move_set_slice(SCXPP_DSQ_ITER, tctx->budget);
+			scx_bpf_dsq_move_set_vtime(SCXPP_DSQ_ITER, tctx->deadline);
+			scxpp_dsq_move_vtime(SCXPP_DSQ_ITER, p, EDF_DSQ(cpu), 0);
 		} else { /* released while throttled */
 			tctx->admitted = false;
 			tctx->throttled_until = 0;
-			scx_bpf_dsq_move_set_slice(DL_ITER, be_slice_ns);
-			scx_bpf_dsq_move_set_vtime(DL_ITER, vtime_now);
-			scx_bpf_dsq_move_vtime(DL_ITER, p, BE_DSQ, 0);
+			scx_bpf_dsq_move_set_slice(SCXPP_DSQ_ITER, be_slice_ns);
+			scx_bpf_dsq_move_set_vtime(SCXPP_DSQ_ITER, vtime_now);
+			scxpp_dsq_move_vtime(SCXPP_DSQ_ITER, p, BE_DSQ, 0);
 		}
 	}
 	cpu_thr_next[ci] = next;

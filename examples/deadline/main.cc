@@ -541,8 +541,8 @@ int Main(int argc, char** argv) {
 
   pid_t child = -1;
   RunHooks hooks;
-  hooks.attached = [&](bpf_object* obj) -> absl::Status {
-    if (absl::Status s = reg.Bind(obj); !s.ok()) return s;
+  hooks.attached = [&](SchedulerBase& sched) -> absl::Status {
+    if (absl::Status s = reg.Bind(sched.object()); !s.ok()) return s;
     if (absl::Status s = reg.StartServer(); !s.ok()) return s;
     if (spawn.empty() || child > 0) return absl::OkStatus();
     int go[2];
@@ -577,7 +577,7 @@ int Main(int argc, char** argv) {
     close(go[1]);
     return absl::OkStatus();
   };
-  hooks.poll = [&](bpf_object*) {
+  hooks.poll = [&](SchedulerBase&) {
     reg.Reap();
     for (CgroupRule& rule : cgroups) {
       for (int tid : CgroupThreads(rule.path)) {
@@ -602,12 +602,14 @@ int Main(int argc, char** argv) {
                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         std::fflush(stdout);
         reg.Reap();
-        return false;
+        child = 0;
+        // The runner detaches on SIGTERM (read from its signalfd): the scheduler's work is
+        // done when the command it was started for is.
+        kill(getpid(), SIGTERM);
       }
     }
-    return true;
   };
-  hooks.detaching = [&](bpf_object*) {
+  hooks.final_report = [&](SchedulerBase&) {
     reg.StopServer();
     reg.Reap();
     reg.PrintAll("final");
@@ -626,7 +628,7 @@ int Main(int argc, char** argv) {
                         /*nr_user=*/static_cast<uint32_t>(topo->nr_cpu_ids()));
         return absl::OkStatus();
       },
-      SCXPP_STATS_DESCS(DEADLINE_STATS), hooks);
+      SCXPP_STATS_DESCS(DEADLINE_STATS), std::move(hooks));
   if (child > 0 && waitpid(child, nullptr, WNOHANG) == 0) kill(child, SIGTERM);
   return rc;
 }
