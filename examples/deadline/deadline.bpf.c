@@ -13,19 +13,22 @@
  * the CPU admission allows (--capacity). An admitted task then gets its reservation whatever
  * the best-effort load does, and it cannot take more than its reservation from anyone.
  *
- * Jobs (the sporadic task model). Every wakeup of an admitted task releases a job; it
- * completes when the task sleeps again. The release is max(wakeup, previous release + T - J)
- * and the absolute deadline release + D; each job gets a budget of C. J, the release-jitter
- * tolerance (--jitter, a fraction of T), exists because the scheduler sees wakeups, not the
- * application's true releases: a wakeup that came late (timer latency, a vCPU stall) would
- * otherwise push every later release back by as much, for ever; with J the releases catch up
- * by J per period. Releases are thus never closer than T - J, and admission analyses every
- * task with period T - J, so the demand stays within what the test assumed, whatever the
- * task does. A job whose release is still ahead (it woke early) runs at once — running early
- * only moves work forward, and the demand argument holds for jobs counted by their wakeup —
- * unless it is more than half a period ahead (a task waking several times per period): then
- * it is held (throttled) until its release, so no task gets more than C per T - J in the long
- * run. Lateness = completion - deadline; a miss when positive.
+ * Jobs (the sporadic task model). A job's absolute deadline is release + D, its budget C,
+ * and it completes when the task sleeps. Releases are never closer than T - J: a wakeup at
+ * least T - J after the previous release releases a job at once; a wakeup that comes sooner,
+ * after the previous job completed and at most T/2 early, releases a job at the earliest
+ * allowed time (previous release + T - J) — it runs at once, with that later deadline; any
+ * other wakeup (a task that sleeps more than once per job, or wakes far too early) continues
+ * the current job with what is left of its budget. J, the release-jitter tolerance
+ * (--jitter, a fraction of T), exists because the scheduler sees wakeups, not the
+ * application's true releases: after a wakeup that came late (timer latency, a vCPU stall),
+ * the next on-time wakeup comes less than T later, and without J the task's releases would
+ * stay late for ever; with J they catch up by J per period. Running a job before its release
+ * only moves work forward (the demand argument holds for jobs counted by their wakeup), each
+ * job gets at most C before its deadline, and admission analyses every task with period
+ * T - J: whatever a task does, its demand stays within what the test assumed, and it gets at
+ * most C per T - J at real-time priority. Lateness = completion - deadline; a miss when
+ * positive.
  *
  * Dispatch. Each CPU has an EDF queue (a DSQ ordered by absolute deadline) holding the
  * admitted tasks bound to it, and serves it before anything else. Best-effort tasks share one
@@ -210,35 +213,33 @@ static void throttle(struct task_ctx *tctx, struct dl_task *reg, u64 until, bool
 	scxpp_stat_inc(SCXPP_STAT_THROTTLES);
 }
 
-/* The task's throttle time has come. */
-static void end_throttle(struct task_ctx *tctx, struct dl_task *reg)
+/*
+ * The task's throttle time has come (at @now, possibly later than planned: it may have
+ * waited in the best-effort queue or for the timer). A job whose work could only start late
+ * would be a self-suspending job, which the demand test does not cover: the new job is
+ * released when it can run.
+ */
+static void end_throttle(struct task_ctx *tctx, struct dl_task *reg, u64 now)
 {
 	if (tctx->replenish)
-		new_job(tctx, reg, tctx->throttled_until);
+		new_job(tctx, reg, scxpp_time_max(tctx->throttled_until, now));
 	tctx->throttled_until = 0;
 	tctx->replenish = false;
 	tctx->demoted = false;
 }
 
-/*
- * The wakeup rule of the essay, for an admitted task waking at @now: a new job released at
- * max(now, previous release + T - J). It runs at once even when that release is still ahead
- * unless it is more than half a period ahead (a task waking several times per period): then
- * it is held until its release.
- */
+/* The wakeup rule of the essay, for an admitted task waking at @now. */
 static void admitted_wakeup(struct task_ctx *tctx, struct dl_task *reg, u64 now)
 {
-	u64 release = now, earliest;
+	u64 earliest = tctx->release + reg->period_ns - reg->jitter_ns;
 
-	if (tctx->admitted) {
-		earliest = tctx->release + reg->period_ns - reg->jitter_ns;
-		if (scxpp_time_before(now, earliest))
-			release = earliest;
+	if (!tctx->admitted || !scxpp_time_before(now, earliest)) {
+		tctx->admitted = true;
+		new_job(tctx, reg, now);
+	} else if (tctx->job_done && earliest - now <= reg->period_ns / 2) {
+		new_job(tctx, reg, earliest); /* early: runs now, due as if released on time */
 	}
-	tctx->admitted = true;
-	new_job(tctx, reg, release);
-	if (release - now > reg->period_ns / 2)
-		throttle(tctx, reg, release, false);
+	/* Otherwise the current job goes on with what is left of its budget. */
 }
 
 static void enqueue_be(struct task_struct *p, struct task_ctx *tctx, u64 enq_flags)
@@ -315,7 +316,7 @@ void SCXPP_OPS(deadline_enqueue, struct task_struct *p, u64 enq_flags)
 			reg->overruns++;
 			scxpp_stat_inc(SCXPP_STAT_OVERRUNS);
 		}
-		next_period = tctx->release + reg->period_ns;
+		next_period = tctx->release + reg->period_ns - reg->jitter_ns;
 		if (scxpp_time_before(now, next_period)) {
 			throttle(tctx, reg, next_period, true);
 			tctx->demoted = !throttle_hold;
@@ -345,7 +346,7 @@ void SCXPP_OPS(deadline_enqueue, struct task_struct *p, u64 enq_flags)
 			arm_timer(cpu, tctx->throttled_until, now);
 			return;
 		}
-		end_throttle(tctx, reg);
+		end_throttle(tctx, reg, now);
 	}
 	scxpp_dsq_insert_vtime(p, EDF_DSQ(cpu), tctx->budget, tctx->deadline, enq_flags);
 	/*
@@ -381,7 +382,7 @@ void SCXPP_OPS(deadline_dispatch, s32 cpu, struct task_struct *prev)
 		}
 		reg = reg_of(p);
 		if (reg) {
-			end_throttle(tctx, reg);
+			end_throttle(tctx, reg, now);
 			scx_bpf_dsq_move_set_slice(SCXPP_DSQ_ITER, tctx->budget);
 			scx_bpf_dsq_move_set_vtime(SCXPP_DSQ_ITER, tctx->deadline);
 			scxpp_dsq_move_vtime(SCXPP_DSQ_ITER, p, EDF_DSQ(cpu), 0);

