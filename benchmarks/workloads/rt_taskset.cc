@@ -7,6 +7,10 @@
 // the work) and records response = finish - release and lateness = finish - (release +
 // deadline); lateness > 0 is a deadline miss.
 //
+// --policy=scx_deadline keeps them SCHED_OTHER and registers the set, with the same budgets as
+// --policy=deadline, with the `deadline` sched_ext scheduler's daemon (examples/deadline,
+// through its client API) before the first release; a refused set fails like EBUSY does.
+//
 // --policy=other runs the threads as SCHED_OTHER (what sched_ext or EEVDF schedules;
 // --nice sets their nice value). --policy=deadline makes each thread SCHED_DEADLINE with
 // exactly its (runtime, deadline, period), for the kernel's own EDF+CBS as a reference:
@@ -48,14 +52,20 @@
 #include "absl/strings/str_split.h"
 #include "benchmarks/workloads/latency_stats.h"
 #include "fmt/format.h"
+#ifdef SCXPP_HAVE_DEADLINE_CLIENT
+#include "client.h"
+#endif
 
 ABSL_FLAG(std::string, tasks, "1000:5000,2000:10000,3000:20000,500:10000:2000",
           "Comma-separated runtime_us:period_us[:deadline_us]; the deadline defaults to the "
           "period; runtime <= deadline <= period.");
 ABSL_FLAG(int, duration_s, 5, "How long to release jobs, in seconds.");
 ABSL_FLAG(std::string, policy, "other",
-          "other (SCHED_OTHER, scheduled by sched_ext/EEVDF) or deadline (SCHED_DEADLINE, "
-          "needs root).");
+          "other (SCHED_OTHER, scheduled by sched_ext/EEVDF), deadline (SCHED_DEADLINE, "
+          "needs root) or scx_deadline (SCHED_OTHER threads admitted by the deadline sched_ext "
+          "scheduler's daemon, with the budgets --policy=deadline would use).");
+ABSL_FLAG(std::string, deadline_socket, "/run/scxpp-deadline.sock",
+          "--policy=scx_deadline: the deadline scheduler daemon's socket.");
 ABSL_FLAG(int, nice, 0, "Nice value of the task threads for --policy=other (-20..19).");
 ABSL_FLAG(double, dl_slack, 0.2,
           "--policy=deadline: reserve runtime x (1 + dl_slack), capped at the deadline, for "
@@ -97,9 +107,9 @@ struct TaskSpec {
   int64_t period_ns = 0;
   int64_t deadline_ns = 0;
   double overrun = 1.0;  // work per job = runtime * overrun
-  // SCHED_DEADLINE budget: runtime plus --dl_slack, at most the deadline. A job's CPU time
-  // includes its wakeup and clock reads besides the burn loop, so a budget of exactly the
-  // runtime would throttle nearly every job a few microseconds before it ends.
+  // SCHED_DEADLINE (and scx_deadline) budget: runtime plus --dl_slack, at most the deadline.
+  // A job's CPU time includes its wakeup and clock reads besides the burn loop, so a budget
+  // of exactly the runtime would throttle nearly every job a few microseconds before it ends.
   int64_t reserved_ns = 0;
 };
 
@@ -110,6 +120,7 @@ struct TaskResult {
   int64_t misses = 0;        // late finishes + skipped jobs
   int64_t skipped = 0;
   std::string error;  // non-empty: the thread could not apply its policy
+  int tid = 0;
 };
 
 // Burns `work_ns` of this thread's CPU time (see latency_probe.cc for why CPU time).
@@ -140,6 +151,7 @@ void TaskThread(const TaskSpec& task, bool deadline_policy, int duration_s, std:
           task.reserved_ns, task.deadline_ns, task.period_ns, std::strerror(errno));
     }
   }
+  result.tid = static_cast<int>(gettid());
   ready.arrive_and_wait();  // main stores start_ns after every thread has arrived
   if (!result.error.empty()) return;
   int64_t start;
@@ -190,6 +202,30 @@ JsonObject UsSummary(const LatencyRecorder& ns) {
   return o;
 }
 
+// --policy=scx_deadline: registers every task thread with the deadline scheduler, as one set.
+std::string AdmitScxDeadline(const std::vector<TaskSpec>& tasks,
+                             const std::vector<TaskResult>& results) {
+#ifdef SCXPP_HAVE_DEADLINE_CLIENT
+  std::vector<scxpp::deadline::Registration> set;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    set.push_back({results[i].tid,
+                   {.runtime_ns = tasks[i].reserved_ns,
+                    .deadline_ns = tasks[i].deadline_ns,
+                    .period_ns = tasks[i].period_ns}});
+  }
+  absl::StatusOr<std::vector<int>> cpus =
+      scxpp::deadline::Client(absl::GetFlag(FLAGS_deadline_socket)).Admit(set);
+  if (!cpus.ok()) {
+    return fmt::format("deadline scheduler: {}", std::string(cpus.status().message()));
+  }
+  return "";
+#else
+  (void)tasks;
+  (void)results;
+  return "--policy=scx_deadline: built without the deadline example's client";
+#endif
+}
+
 int Run(const std::vector<TaskSpec>& tasks, bool deadline_policy, const std::string& policy,
         int nice, int duration_s) {
   const int n = static_cast<int>(tasks.size());
@@ -207,6 +243,12 @@ int Run(const std::vector<TaskSpec>& tasks, bool deadline_policy, const std::str
   for (const TaskResult& r : results) {
     if (!r.error.empty()) {
       fmt::print(stderr, "scxpp_rt_taskset: {}\n", r.error);
+      failed = true;
+    }
+  }
+  if (!failed && policy == "scx_deadline") {
+    if (std::string e = AdmitScxDeadline(tasks, results); !e.empty()) {
+      fmt::print(stderr, "scxpp_rt_taskset: {}\n", e);
       failed = true;
     }
   }
@@ -253,7 +295,8 @@ int Run(const std::vector<TaskSpec>& tasks, bool deadline_policy, const std::str
       .Add("tasks", n)
       .Add("duration_s", duration_s)
       .Add("utilization", utilization)
-      .Add("dl_slack", deadline_policy ? absl::GetFlag(FLAGS_dl_slack) : 0.0)
+      .Add("dl_slack", deadline_policy || policy == "scx_deadline" ? absl::GetFlag(FLAGS_dl_slack)
+                                                                   : 0.0)
       .Add("jobs", jobs)
       .Add("misses", misses)
       .Add("skipped", skipped)
@@ -315,11 +358,11 @@ int main(int argc, char** argv) {
     error = fmt::format("unexpected argument '{}'", positional[1]);
   } else if (duration_s <= 0 || duration_s > 86400) {
     error = fmt::format("--duration_s must be in 1..86400, got {}", duration_s);
-  } else if (policy != "other" && policy != "deadline") {
-    error = fmt::format("--policy must be other or deadline, got '{}'", policy);
+  } else if (policy != "other" && policy != "deadline" && policy != "scx_deadline") {
+    error = fmt::format("--policy must be other, deadline or scx_deadline, got '{}'", policy);
   } else if (nice < -20 || nice > 19) {
     error = fmt::format("--nice must be in -20..19, got {}", nice);
-  } else if (nice != 0 && policy == "deadline") {
+  } else if (nice != 0 && policy != "other") {
     error = "--nice applies to --policy=other only";
   } else {
     error = scxpp::workloads::ParseTasks(absl::GetFlag(FLAGS_tasks), &tasks);

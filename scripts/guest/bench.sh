@@ -33,6 +33,14 @@ while [ $i -lt "$ncpu" ]; do
   i=$((i + 1))
 done
 RT_ARGS=""
+# How a scheduler's own turn runs the task set: the deadline scheduler admits it (through its
+# daemon's socket, with the budgets SCHED_DEADLINE gets); the others see plain SCHED_OTHER.
+sched_rt_args() {
+  case $1 in
+    deadline) echo "--policy=scx_deadline" ;;
+    *) echo "" ;;
+  esac
+}
 
 # One JSON line on stdout from each workload.
 run_workload() {
@@ -104,7 +112,9 @@ while [ $rep -le "$BENCH_REPS" ]; do
         if [ "$(cat $sx/state)" != enabled ]; then valid=false; why="did not attach"; fi
         ops=$(cat $sx/root/ops 2>/dev/null)
       fi
+      RT_ARGS=$(sched_rt_args "$name")
       out=$(run_workload "$w" | tail -n 1)
+      RT_ARGS=""
       if [ -n "$pid" ]; then
         if ! kill -0 $pid 2>/dev/null || [ "$(cat $sx/state)" != enabled ]; then
           valid=false; why="ejected during the run"

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "client.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace scxpp::deadline {
+
+std::string FormatErrorLine(const absl::Status& status) {
+  std::string msg(status.message());
+  for (char& c : msg) {
+    if (c == '\n') c = ' ';
+  }
+  return absl::StrCat("error ", static_cast<int>(status.code()), " ", msg, "\n");
+}
+
+absl::StatusOr<std::string> Client::Call(const std::string& request) const {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path_.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("socket path too long: ", path_));
+  }
+  std::memcpy(addr.sun_path, path_.data(), path_.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::ErrnoToStatus(errno, "socket");
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    const int err = errno;
+    close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot reach the deadline scheduler at ", path_,
+                                               ": ", std::strerror(err),
+                                               " (is `deadline` running?)"));
+  }
+  size_t off = 0;
+  while (off < request.size()) {
+    ssize_t n = write(fd, request.data() + off, request.size() - off);
+    if (n <= 0) {
+      const int err = errno;
+      close(fd);
+      return absl::ErrnoToStatus(err, "writing to the deadline scheduler");
+    }
+    off += static_cast<size_t>(n);
+  }
+  shutdown(fd, SHUT_WR);
+  std::string resp;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, static_cast<size_t>(n));
+  close(fd);
+  // The last line is "ok..." or "error <code> <message>".
+  absl::string_view body = absl::StripSuffix(resp, "\n");
+  const size_t nl = body.rfind('\n');
+  absl::string_view last = nl == absl::string_view::npos ? body : body.substr(nl + 1);
+  absl::string_view before = nl == absl::string_view::npos ? "" : body.substr(0, nl + 1);
+  if (absl::ConsumePrefix(&last, "error ")) {
+    std::pair<absl::string_view, absl::string_view> cm =
+        absl::StrSplit(last, absl::MaxSplits(' ', 1));
+    int code = 0;
+    if (!absl::SimpleAtoi(cm.first, &code) || code <= 0 || code > 16) code = 13;  // kInternal
+    return absl::Status(static_cast<absl::StatusCode>(code), cm.second);
+  }
+  if (last != "ok" && !absl::ConsumePrefix(&last, "ok ")) {
+    return absl::InternalError(
+        absl::StrCat("unexpected answer from the deadline scheduler: '", resp, "'"));
+  }
+  if (last == "ok") last = "";
+  return absl::StrCat(before, last);
+}
+
+absl::StatusOr<std::vector<int>> Client::Admit(const std::vector<Registration>& set) const {
+  std::string req = "admit\n";
+  for (const Registration& r : set) {
+    absl::StrAppend(&req, r.tid, " ", r.params.runtime_ns, " ", r.params.deadline_ns, " ",
+                    r.params.period_ns, "\n");
+  }
+  req += "end\n";
+  absl::StatusOr<std::string> resp = Call(req);
+  if (!resp.ok()) return resp.status();
+  std::vector<int> cpus;
+  for (absl::string_view w : absl::StrSplit(*resp, ' ', absl::SkipEmpty())) {
+    int c = 0;
+    if (!absl::SimpleAtoi(w, &c)) return absl::InternalError(absl::StrCat("bad CPU '", w, "'"));
+    cpus.push_back(c);
+  }
+  if (cpus.size() != set.size()) {
+    return absl::InternalError(
+        absl::StrCat("the daemon placed ", cpus.size(), " of ", set.size(), " threads"));
+  }
+  return cpus;
+}
+
+absl::Status Client::Release(int tid) const {
+  return Call(absl::StrCat("release ", tid, "\n")).status();
+}
+
+absl::StatusOr<std::string> Client::List() const { return Call("list\n"); }
+
+}  // namespace scxpp::deadline

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// The C++ API applications use to register real-time threads with a running `deadline`
+/// scheduler: the counterpart of sched_setattr(SCHED_DEADLINE), without privileges on the
+/// thread itself (the scheduler daemon is the privileged party).
+///
+///   scxpp::deadline::Client client;  // the daemon's socket, /run/scxpp-deadline.sock
+///   absl::StatusOr<std::vector<int>> cpus = client.Admit({{gettid(), params}});
+///
+/// The daemon runs the admission test on the whole set; either every thread is admitted (and
+/// scheduled by its reservation from its next wakeup) or none is, with a message that says
+/// by how much the set is over. Threads are released when they exit, or by Release().
+///
+/// The wire format is a line protocol on a Unix stream socket, one request per connection:
+///   "admit\n" then "<tid> <runtime_ns> <deadline_ns> <period_ns>\n"... then "end\n"
+///       -> "ok <cpu> <cpu>...\n"
+///   "release <tid>\n" -> "ok\n"
+///   "list\n" -> one line per admitted thread, then "ok\n"
+/// and any failure as "error <absl status code number> <message>\n".
+#ifndef SCXPP_EXAMPLES_DEADLINE_CLIENT_H_
+#define SCXPP_EXAMPLES_DEADLINE_CLIENT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "admission.h"
+
+namespace scxpp::deadline {
+
+/// The daemon's default socket.
+inline constexpr char kDefaultSocket[] = "/run/scxpp-deadline.sock";
+
+/// One thread to admit.
+struct Registration {
+  int tid = 0;
+  TaskParams params;
+};
+
+/// A connection-per-request client of the deadline daemon. Cheap to copy.
+class Client {
+ public:
+  explicit Client(std::string socket_path = kDefaultSocket) : path_(std::move(socket_path)) {}
+
+  /// Admits `set` all or nothing.
+  /// @return the CPU each thread is bound to, in order; kUnavailable when no daemon listens
+  ///         on the socket; kInvalidArgument for bad parameters or an unknown thread;
+  ///         kResourceExhausted when the set does not fit (the message says by how much).
+  absl::StatusOr<std::vector<int>> Admit(const std::vector<Registration>& set) const;
+  /// Releases thread `tid`'s reservation; it is scheduled as best-effort from then on.
+  /// @return OK; kNotFound when it was not admitted; kUnavailable without a daemon.
+  absl::Status Release(int tid) const;
+  /// One line per admitted thread with its reservation, CPU and stats.
+  absl::StatusOr<std::string> List() const;
+
+  /// Sends one request and returns the response body (without the final "ok" line's "ok"),
+  /// or the error the daemon reported.
+  absl::StatusOr<std::string> Call(const std::string& request) const;
+
+ private:
+  std::string path_;
+};
+
+/// Server side: formats `status` as the protocol's error line.
+std::string FormatErrorLine(const absl::Status& status);
+
+}  // namespace scxpp::deadline
+
+#endif  // SCXPP_EXAMPLES_DEADLINE_CLIENT_H_

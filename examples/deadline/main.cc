@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: Apache-2.0
+// deadline: EDF with admission control and budgets. See deadline.bpf.c for the policy and
+// admission.h for the schedulability test.
+//
+// This process is the privileged half: it loads the scheduler, runs the admission test for
+// every registration (from its flags, from a cgroup, for a command it spawns, or from
+// applications through the socket API in client.h) and writes admitted threads into the BPF
+// map the scheduler reads. It releases a thread's reservation when the thread exits.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "admission.h"
+#include "client.h"
+#include "deadline.skel.h"
+#include "deadline_intf.h"
+#include "scxpp/dsq_plan.h"
+#include "scxpp/runner.h"
+#include "scxpp/topology.h"
+
+ABSL_FLAG(std::vector<std::string>, task, {},
+          "Admit a running thread: TID:runtime:period[:deadline] with units, e.g. "
+          "1234:2ms:10ms:5ms; several comma-separated are admitted as one set (all or none).");
+ABSL_FLAG(std::vector<std::string>, cgroup, {},
+          "Admit every thread of a cgroup v2 directory, each with the same reservation: "
+          "PATH:runtime:period[:deadline] (comma-separated for several). Threads that join later "
+          "are admitted as they "
+          "appear (checked every 100 ms), or refused with a warning when they do not fit.");
+ABSL_FLAG(std::string, spawn, "",
+          "runtime:period[:deadline]: run the command given after `--` as an admitted task "
+          "with this reservation (its main thread; threads it creates are best-effort unless "
+          "registered); detach when it exits.");
+ABSL_FLAG(std::string, socket, scxpp::deadline::kDefaultSocket,
+          "Unix socket applications and deadlinectl register threads through.");
+ABSL_FLAG(double, capacity, 0.95,
+          "Share of each CPU admitted tasks may reserve, in (0, 1]; the rest is kept for "
+          "best-effort work and overheads.");
+ABSL_FLAG(std::string, placement, "worst-fit",
+          "How admitted tasks are partitioned onto CPUs: worst-fit (spread: least utilised "
+          "CPU first) or first-fit (pack: lowest CPU first).");
+ABSL_FLAG(std::string, cpus, "",
+          "CPUs admitted tasks may be placed on, e.g. 0-3,6 (default: every online CPU).");
+ABSL_FLAG(uint32_t, be_slice_us, 3000, "Slice of best-effort tasks (us), 100..100000.");
+ABSL_FLAG(double, jitter, 0.1,
+          "Release-jitter tolerance as a fraction of each task's period, in [0, 0.5): a wakeup "
+          "this much early still starts a job on time; admission analyses period x (1 - jitter).");
+ABSL_FLAG(std::string, throttle, "demote",
+          "What a task that used up its budget does until its next period: demote (run as "
+          "best-effort) or hold (do not run, like SCHED_DEADLINE).");
+
+namespace scxpp::deadline {
+namespace {
+
+std::string Us(int64_t ns) { return absl::StrFormat("%.1f", static_cast<double>(ns) / 1000); }
+
+// Splits "<head>:<reservation>" at the first ':' and parses the reservation.
+absl::Status SplitSpec(const std::string& flag, const std::string& spec, std::string* head,
+                       TaskParams* params) {
+  const size_t colon = spec.find(':');
+  if (colon == std::string::npos || colon == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": '", spec, "': expected ", flag == "--task" ? "TID" : "PATH",
+                     ":runtime:period[:deadline], e.g. ",
+                     flag == "--task" ? "1234" : "/sys/fs/cgroup/rt", ":2ms:10ms"));
+  }
+  *head = spec.substr(0, colon);
+  absl::StatusOr<TaskParams> p = ParseTaskParams(spec.substr(colon + 1));
+  if (!p.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", p.status().message()));
+  *params = *p;
+  return absl::OkStatus();
+}
+
+// A thread's CPU affinity, or kInvalidArgument when there is no such thread.
+absl::StatusOr<std::vector<int>> ThreadCpus(int tid) {
+  if (tid <= 0) return absl::InvalidArgumentError(absl::StrCat("thread id ", tid, " is not valid"));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(tid, sizeof(set), &set) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("no thread ", tid, " (", std::strerror(errno),
+                                                   "): give the id of a running thread"));
+  }
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  return cpus;
+}
+
+bool ThreadExists(int tid) {
+  struct stat st;
+  return stat(absl::StrCat("/proc/", tid).c_str(), &st) == 0;
+}
+
+// The admitted set, the BPF map it is published in, and the socket server. Every public
+// method takes the lock: the server thread and the runner's hooks share it.
+class Registry {
+ public:
+  Registry(Admission admission, std::string socket_path)
+      : adm_(std::move(admission)), socket_path_(std::move(socket_path)) {}
+  ~Registry() { StopServer(); }
+
+  // Admits `set` (all or nothing) and publishes it when the map is bound. Ids < 0 are
+  // placeholders: admitted (capacity held) but never published.
+  absl::StatusOr<std::vector<int>> Admit(const std::vector<Registration>& set) {
+    std::lock_guard<std::mutex> l(mu_);
+    ReapLocked();
+    std::vector<Request> reqs;
+    for (const Registration& r : set) {
+      Request q{.id = r.tid, .params = r.params};
+      if (r.tid >= 0) {
+        absl::StatusOr<std::vector<int>> cpus = ThreadCpus(r.tid);
+        if (!cpus.ok()) return cpus.status();
+        q.allowed_cpus = *cpus;
+      }
+      reqs.push_back(std::move(q));
+    }
+    absl::StatusOr<std::vector<int>> placed = adm_.AdmitSet(reqs);
+    if (!placed.ok()) return placed.status();
+    for (size_t i = 0; i < set.size(); ++i) {
+      params_[set[i].tid] = set[i].params;
+      if (absl::Status w = PublishLocked(set[i].tid); !w.ok()) {
+        for (size_t j = 0; j <= i; ++j) ForgetLocked(set[j].tid);
+        for (size_t j = i + 1; j < set.size(); ++j) adm_.Release(set[j].tid);
+        return w;
+      }
+    }
+    return placed;
+  }
+
+  absl::Status Release(int tid) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!params_.count(tid)) {
+      return absl::NotFoundError(absl::StrCat("thread ", tid, " is not admitted"));
+    }
+    PrintTaskLocked(tid, "released on request");
+    ForgetLocked(tid);
+    return absl::OkStatus();
+  }
+
+  std::string List() {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string out;
+    for (const auto& [tid, p] : params_) {
+      if (tid >= 0) absl::StrAppend(&out, TaskLineLocked(tid), "\n");
+    }
+    return out;
+  }
+
+  // Binds to the loaded scheduler's map and publishes every admitted thread.
+  absl::Status Bind(bpf_object* obj) {
+    std::lock_guard<std::mutex> l(mu_);
+    bpf_map* map = bpf_object__find_map_by_name(obj, DL_TASKS_MAP);
+    if (map == nullptr) return absl::NotFoundError("the scheduler has no map " DL_TASKS_MAP);
+    map_fd_ = bpf_map__fd(map);
+    for (const auto& [tid, p] : params_) {
+      if (absl::Status w = PublishLocked(tid); !w.ok()) return w;
+    }
+    return absl::OkStatus();
+  }
+
+  void Unbind() {
+    std::lock_guard<std::mutex> l(mu_);
+    map_fd_ = -1;
+  }
+
+  // Releases the reservations of threads that exited.
+  void Reap() {
+    std::lock_guard<std::mutex> l(mu_);
+    ReapLocked();
+  }
+
+  // Replaces placeholder `from` with thread `tid` (same reservation, same CPU or better).
+  absl::StatusOr<int> Rekey(int64_t from, int tid) {
+    TaskParams p;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      p = params_[from];
+      params_.erase(from);
+      adm_.Release(from);
+    }
+    absl::StatusOr<std::vector<int>> cpus = Admit({{tid, p}});
+    if (!cpus.ok()) return cpus.status();
+    return (*cpus)[0];
+  }
+
+  bool Contains(int tid) {
+    std::lock_guard<std::mutex> l(mu_);
+    return params_.count(tid) > 0;
+  }
+
+  void PrintAll(const char* why) {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [tid, p] : params_) {
+      if (tid >= 0) PrintTaskLocked(tid, why);
+    }
+  }
+
+  absl::Status StartServer() {
+    unlink(socket_path_.c_str());
+    listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (socket_path_.size() >= sizeof(addr.sun_path)) {
+      return absl::InvalidArgumentError(absl::StrCat("--socket: path too long: ", socket_path_));
+    }
+    std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
+    if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        listen(listen_fd_, 16) != 0) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("--socket: cannot listen on ", socket_path_));
+    }
+    stop_fd_ = eventfd(0, EFD_CLOEXEC);
+    server_ = std::thread([this] { Serve(); });
+    return absl::OkStatus();
+  }
+
+  void StopServer() {
+    if (!server_.joinable()) return;
+    uint64_t one = 1;
+    (void)!write(stop_fd_, &one, sizeof(one));
+    server_.join();
+    close(listen_fd_);
+    close(stop_fd_);
+    unlink(socket_path_.c_str());
+  }
+
+ private:
+  absl::Status PublishLocked(int64_t tid) {
+    if (map_fd_ < 0 || tid < 0) return absl::OkStatus();
+    dl_task v{};
+    const TaskParams& p = params_[tid];
+    v.runtime_ns = static_cast<uint64_t>(p.runtime_ns);
+    v.deadline_ns = static_cast<uint64_t>(p.deadline_ns);
+    v.period_ns = static_cast<uint64_t>(p.period_ns);
+    v.jitter_ns = static_cast<uint64_t>(adm_.JitterNs(p.period_ns));
+    v.cpu = adm_.CpuOf(tid);
+    v.state = DL_ADMITTED;
+    const uint32_t key = static_cast<uint32_t>(tid);
+    if (bpf_map_update_elem(map_fd_, &key, &v, BPF_ANY) != 0) {
+      return absl::ErrnoToStatus(errno,
+                                 absl::StrCat("publishing thread ", tid, " to the scheduler"));
+    }
+    return absl::OkStatus();
+  }
+
+  void ForgetLocked(int64_t tid) {
+    adm_.Release(tid);
+    params_.erase(tid);
+    if (map_fd_ >= 0 && tid >= 0) {
+      const uint32_t key = static_cast<uint32_t>(tid);
+      bpf_map_delete_elem(map_fd_, &key);
+    }
+  }
+
+  std::string TaskLineLocked(int64_t tid) {
+    const TaskParams& p = params_[tid];
+    std::string line =
+        absl::StrCat("tid=", tid, " cpu=", adm_.CpuOf(tid), " runtime_us=", Us(p.runtime_ns),
+                     " deadline_us=", Us(p.deadline_ns), " period_us=", Us(p.period_ns));
+    dl_task v{};
+    const uint32_t key = static_cast<uint32_t>(tid);
+    if (map_fd_ >= 0 && bpf_map_lookup_elem(map_fd_, &key, &v) == 0) {
+      absl::StrAppend(&line, " jobs=", v.jobs, " completed=", v.completed, " misses=", v.misses,
+                      " overruns=", v.overruns, " throttles=", v.throttles);
+      if (v.completed > 0) {
+        absl::StrAppend(&line, " lateness_max_us=", Us(v.lateness_max_ns), " lateness_mean_us=",
+                        Us(v.lateness_sum_ns / static_cast<int64_t>(v.completed)),
+                        " used_max_us=", Us(static_cast<int64_t>(v.used_max_ns)),
+                        " used_mean_us=", Us(static_cast<int64_t>(v.used_sum_ns / v.completed)));
+      }
+    }
+    return line;
+  }
+
+  void PrintTaskLocked(int64_t tid, const char* why) {
+    std::printf("deadline: %s: %s\n", why, TaskLineLocked(tid).c_str());
+    std::fflush(stdout);
+  }
+
+  void ReapLocked() {
+    if (map_fd_ < 0) return;
+    std::vector<int64_t> gone;
+    for (const auto& [tid, p] : params_) {
+      if (tid < 0) continue;
+      dl_task v{};
+      const uint32_t key = static_cast<uint32_t>(tid);
+      const bool found = bpf_map_lookup_elem(map_fd_, &key, &v) == 0;
+      if ((found && v.state == DL_EXITED) || !ThreadExists(static_cast<int>(tid))) {
+        gone.push_back(tid);
+      }
+    }
+    for (int64_t tid : gone) {
+      PrintTaskLocked(tid, "exited, reservation released");
+      ForgetLocked(tid);
+    }
+  }
+
+  void Serve() {
+    while (true) {
+      pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+      if (poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[1].revents) return;
+      int c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::string req;
+      char buf[4096];
+      while (true) {  // Until the client shuts its side (or 2 s of silence).
+        pollfd p{c, POLLIN, 0};
+        if (poll(&p, 1, 2000) <= 0) break;
+        ssize_t n = read(c, buf, sizeof(buf));
+        if (n <= 0) break;
+        req.append(buf, static_cast<size_t>(n));
+        if (req.size() > (1 << 20)) break;
+      }
+      const std::string resp = Handle(req);
+      (void)!write(c, resp.data(), resp.size());
+      close(c);
+    }
+  }
+
+  std::string Handle(const std::string& req) {
+    std::vector<std::string> lines = absl::StrSplit(req, '\n', absl::SkipEmpty());
+    if (lines.empty()) return FormatErrorLine(absl::InvalidArgumentError("empty request"));
+    std::vector<std::string> w = absl::StrSplit(lines[0], ' ', absl::SkipEmpty());
+    if (w.size() == 1 && w[0] == "list") return List() + "ok\n";
+    if (w.size() == 2 && w[0] == "release") {
+      int tid = 0;
+      if (!absl::SimpleAtoi(w[1], &tid)) {
+        return FormatErrorLine(absl::InvalidArgumentError("release: bad thread id"));
+      }
+      absl::Status s = Release(tid);
+      return s.ok() ? "ok\n" : FormatErrorLine(s);
+    }
+    if (w.size() == 1 && w[0] == "admit") {
+      std::vector<Registration> set;
+      bool ended = false;
+      for (size_t i = 1; i < lines.size(); ++i) {
+        if (lines[i] == "end") {
+          ended = true;
+          break;
+        }
+        std::vector<std::string> f = absl::StrSplit(lines[i], ' ', absl::SkipEmpty());
+        Registration r;
+        if (f.size() != 4 || !absl::SimpleAtoi(f[0], &r.tid) ||
+            !absl::SimpleAtoi(f[1], &r.params.runtime_ns) ||
+            !absl::SimpleAtoi(f[2], &r.params.deadline_ns) ||
+            !absl::SimpleAtoi(f[3], &r.params.period_ns) || r.tid <= 0) {
+          return FormatErrorLine(
+              absl::InvalidArgumentError(absl::StrCat("admit: bad line '", lines[i],
+                                                      "': need tid runtime_ns deadline_ns "
+                                                      "period_ns")));
+        }
+        set.push_back(r);
+      }
+      if (!ended || set.empty()) {
+        return FormatErrorLine(absl::InvalidArgumentError("admit: no threads, or no 'end' line"));
+      }
+      absl::StatusOr<std::vector<int>> cpus = Admit(set);
+      if (!cpus.ok()) return FormatErrorLine(cpus.status());
+      std::string out = "ok";
+      for (size_t i = 0; i < cpus->size(); ++i) {
+        absl::StrAppend(&out, " ", (*cpus)[i]);
+        std::printf("deadline: admitted thread %d (%s) on CPU %d\n", set[i].tid,
+                    FormatParams(set[i].params).c_str(), (*cpus)[i]);
+      }
+      std::fflush(stdout);
+      return out + "\n";
+    }
+    return FormatErrorLine(
+        absl::InvalidArgumentError(absl::StrCat("unknown request '", lines[0], "'")));
+  }
+
+  std::mutex mu_;
+  Admission adm_;
+  std::map<int64_t, TaskParams> params_;
+  int map_fd_ = -1;
+  std::string socket_path_;
+  int listen_fd_ = -1, stop_fd_ = -1;
+  std::thread server_;
+};
+
+// Threads of a cgroup v2 directory.
+std::vector<int> CgroupThreads(const std::string& path) {
+  std::vector<int> tids;
+  std::ifstream in(path + "/cgroup.threads");
+  int tid;
+  while (in >> tid) tids.push_back(tid);
+  return tids;
+}
+
+struct CgroupRule {
+  std::string path;
+  TaskParams params;
+  std::set<int> refused;  // Warned about once.
+};
+
+int Main(int argc, char** argv) {
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> command(positional.begin() + 1, positional.end());
+  const double capacity = absl::GetFlag(FLAGS_capacity);
+  const uint32_t be_slice_us = absl::GetFlag(FLAGS_be_slice_us);
+  if (!(capacity > 0 && capacity <= 1)) {
+    return internal::ReportStartError(
+        absl::InvalidArgumentError(absl::StrCat("--capacity must be in (0, 1], got ", capacity)));
+  }
+  if (be_slice_us < 100 || be_slice_us > 100000) {
+    return internal::ReportStartError(absl::InvalidArgumentError(
+        absl::StrCat("--be_slice_us must be in 100..100000, got ", be_slice_us)));
+  }
+  const double jitter = absl::GetFlag(FLAGS_jitter);
+  if (!(jitter >= 0 && jitter < 0.5)) {
+    return internal::ReportStartError(
+        absl::InvalidArgumentError(absl::StrCat("--jitter must be in [0, 0.5), got ", jitter)));
+  }
+  const std::string throttle = absl::GetFlag(FLAGS_throttle);
+  if (throttle != "demote" && throttle != "hold") {
+    return internal::ReportStartError(absl::InvalidArgumentError(
+        absl::StrCat("--throttle must be demote or hold, got '", throttle, "'")));
+  }
+  absl::StatusOr<Placement> placement = ParsePlacement(absl::GetFlag(FLAGS_placement));
+  if (!placement.ok()) {
+    return internal::ReportStartError(
+        absl::InvalidArgumentError(absl::StrCat("--placement: ", placement.status().message())));
+  }
+  absl::StatusOr<Topology> topo = Topology::FromSysfs();
+  if (!topo.ok()) return internal::ReportStartError(topo.status());
+  std::vector<int> cpus = topo->online_cpus();
+  if (!absl::GetFlag(FLAGS_cpus).empty()) {
+    absl::StatusOr<std::vector<int>> list = ParseCpuList(absl::GetFlag(FLAGS_cpus));
+    if (!list.ok()) {
+      return internal::ReportStartError(
+          absl::InvalidArgumentError(absl::StrCat("--cpus: ", list.status().message())));
+    }
+    for (int c : *list) {
+      if (!topo->IsOnline(c)) {
+        return internal::ReportStartError(absl::InvalidArgumentError(
+            absl::StrCat("--cpus: CPU ", c, " is not online (online: ", topo->Summary(), ")")));
+      }
+    }
+    cpus = *list;
+  }
+  if (cpus.empty()) {
+    return internal::ReportStartError(absl::InvalidArgumentError("--cpus: no CPUs given"));
+  }
+  const std::string spawn = absl::GetFlag(FLAGS_spawn);
+  if (!command.empty() && spawn.empty()) {
+    return internal::ReportStartError(absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", command[0],
+                     "': to run a command as an admitted task, give --spawn=runtime:period")));
+  }
+  if (!spawn.empty() && command.empty()) {
+    return internal::ReportStartError(absl::InvalidArgumentError(
+        "--spawn needs a command after `--`, e.g. deadline --spawn=2ms:10ms -- ./control_loop"));
+  }
+
+  // Everything the flags ask for is admitted (or refused) before anything is loaded.
+  Registry reg(Admission(cpus, capacity, *placement, jitter), absl::GetFlag(FLAGS_socket));
+  std::vector<Registration> startup;
+  for (const std::string& spec : absl::GetFlag(FLAGS_task)) {
+    std::string head;
+    Registration r;
+    if (absl::Status s = SplitSpec("--task", spec, &head, &r.params); !s.ok()) {
+      return internal::ReportStartError(s);
+    }
+    if (!absl::SimpleAtoi(head, &r.tid) || r.tid <= 0) {
+      return internal::ReportStartError(absl::InvalidArgumentError(
+          absl::StrCat("--task: '", head, "' is not a thread id (a positive integer)")));
+    }
+    startup.push_back(r);
+  }
+  std::vector<CgroupRule> cgroups;
+  for (const std::string& spec : absl::GetFlag(FLAGS_cgroup)) {
+    CgroupRule rule;
+    if (absl::Status s = SplitSpec("--cgroup", spec, &rule.path, &rule.params); !s.ok()) {
+      return internal::ReportStartError(s);
+    }
+    struct stat st;
+    if (stat((rule.path + "/cgroup.threads").c_str(), &st) != 0) {
+      return internal::ReportStartError(absl::InvalidArgumentError(absl::StrCat(
+          "--cgroup: ", rule.path, " is not a cgroup v2 directory (no cgroup.threads)")));
+    }
+    for (int tid : CgroupThreads(rule.path)) startup.push_back({tid, rule.params});
+    cgroups.push_back(std::move(rule));
+  }
+  if (!startup.empty()) {
+    absl::StatusOr<std::vector<int>> placed = reg.Admit(startup);
+    if (!placed.ok()) {
+      return internal::ReportStartError(absl::Status(
+          placed.status().code(), absl::StrCat("startup set: ", placed.status().message())));
+    }
+    for (size_t i = 0; i < startup.size(); ++i) {
+      std::printf("deadline: admitted thread %d (%s) on CPU %d\n", startup[i].tid,
+                  FormatParams(startup[i].params).c_str(), (*placed)[i]);
+    }
+  }
+  constexpr int kSpawnPlaceholder = -1;
+  if (!spawn.empty()) {
+    absl::StatusOr<TaskParams> p = ParseTaskParams(spawn);
+    if (!p.ok()) {
+      return internal::ReportStartError(
+          absl::InvalidArgumentError(absl::StrCat("--spawn: ", p.status().message())));
+    }
+    absl::StatusOr<std::vector<int>> placed = reg.Admit({{kSpawnPlaceholder, *p}});
+    if (!placed.ok()) {
+      return internal::ReportStartError(absl::Status(
+          placed.status().code(), absl::StrCat("--spawn: ", placed.status().message())));
+    }
+  }
+  std::fflush(stdout);
+
+  pid_t child = -1;
+  RunHooks hooks;
+  hooks.attached = [&](SchedulerBase& sched) -> absl::Status {
+    if (absl::Status s = reg.Bind(sched.object()); !s.ok()) return s;
+    if (absl::Status s = reg.StartServer(); !s.ok()) return s;
+    if (spawn.empty() || child > 0) return absl::OkStatus();
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "--spawn: pipe");
+    child = fork();
+    if (child < 0) return absl::ErrnoToStatus(errno, "--spawn: fork");
+    if (child == 0) {
+      // The runner blocks SIGINT/SIGTERM to read them from a signalfd; the command must not
+      // inherit that.
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      char c;
+      close(go[1]);
+      if (read(go[0], &c, 1) != 1) _exit(127);  // The parent gave up.
+      std::vector<char*> args;
+      for (std::string& a : command) args.push_back(a.data());
+      args.push_back(nullptr);
+      execvp(args[0], args.data());
+      std::fprintf(stderr, "deadline: --spawn: cannot run %s: %s\n", args[0], std::strerror(errno));
+      _exit(127);
+    }
+    close(go[0]);
+    absl::StatusOr<int> cpu = reg.Rekey(kSpawnPlaceholder, child);
+    if (!cpu.ok()) {
+      close(go[1]);
+      return cpu.status();
+    }
+    std::printf("deadline: spawned %s as thread %d on CPU %d\n", command[0].c_str(), child, *cpu);
+    std::fflush(stdout);
+    (void)!write(go[1], "g", 1);
+    close(go[1]);
+    return absl::OkStatus();
+  };
+  hooks.poll = [&](SchedulerBase&) {
+    reg.Reap();
+    for (CgroupRule& rule : cgroups) {
+      for (int tid : CgroupThreads(rule.path)) {
+        if (reg.Contains(tid) || rule.refused.count(tid)) continue;
+        absl::StatusOr<std::vector<int>> placed = reg.Admit({{tid, rule.params}});
+        if (placed.ok()) {
+          std::printf("deadline: admitted thread %d of %s on CPU %d\n", tid, rule.path.c_str(),
+                      (*placed)[0]);
+        } else {
+          rule.refused.insert(tid);
+          std::printf("deadline: warning: thread %d of %s stays best-effort: %s\n", tid,
+                      rule.path.c_str(), std::string(placed.status().message()).c_str());
+        }
+        std::fflush(stdout);
+      }
+    }
+    if (child > 0) {
+      int status = 0;
+      if (waitpid(child, &status, WNOHANG) == child) {
+        std::printf("deadline: spawned command exited (%s %d)\n",
+                    WIFEXITED(status) ? "status" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        std::fflush(stdout);
+        reg.Reap();
+        child = 0;
+        // The runner detaches on SIGTERM (read from its signalfd): the scheduler's work is
+        // done when the command it was started for is.
+        kill(getpid(), SIGTERM);
+      }
+    }
+  };
+  hooks.final_report = [&](SchedulerBase&) {
+    reg.StopServer();
+    reg.Reap();
+    reg.PrintAll("final");
+    reg.Unbind();
+  };
+
+  const int rc = RunWithFlags<::deadline>(
+      &::deadline__open_opts,
+      [&](::deadline& skel) {
+        auto* ro = skel.rodata;
+        ro->be_slice_ns = uint64_t{be_slice_us} * 1000;
+        ro->throttle_hold = throttle == "hold";
+        ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
+        const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) =
+            MakeDsqPlan(*topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0,
+                        /*nr_user=*/static_cast<uint32_t>(topo->nr_cpu_ids()));
+        return absl::OkStatus();
+      },
+      SCXPP_STATS_DESCS(DEADLINE_STATS), std::move(hooks));
+  if (child > 0 && waitpid(child, nullptr, WNOHANG) == 0) kill(child, SIGTERM);
+  return rc;
+}
+
+}  // namespace
+}  // namespace scxpp::deadline
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "deadline: EDF with admission control and budgets for periodic real-time tasks\n"
+      "  deadline [--task=TID:2ms:10ms[:5ms]]... [--cgroup=PATH:2ms:10ms]... "
+      "[--spawn=2ms:10ms -- command args...]\n"
+      "Applications register threads at run time through the socket (client.h, deadlinectl).");
+  return scxpp::deadline::Main(argc, argv);
+}
