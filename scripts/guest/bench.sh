@@ -54,6 +54,14 @@ run_workload() {
       wait $hogs
       # One object: the probe's result with the hogs' beside it ("hogs": {...}).
       printf '%s,"hogs":%s}\n' "$(sed 's/}[[:space:]]*$//' /tmp/probe.json)" "$(cat /tmp/hogs.json)" ;;
+    cyclictest)  # rt-tests' cyclictest on SCHED_OTHER (one thread per CPU) beside 2x hogs
+      "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((2 * ncpu)) --duration_s=$((BENCH_DURATION + 2)) >/dev/null &
+      hogs=$!
+      sleep 1
+      cyclictest -q -m -D "$BENCH_DURATION" -t "$ncpu" -i 1000 --policy=other 2>/dev/null | awk '
+        /^T:/ { for (i = 1; i < NF; i++) { if ($i == "Avg:") { s += $(i + 1); n++ } if ($i == "Max:" && $(i + 1) > m) m = $(i + 1) } }
+        END { if (n) printf "{\"workload\":\"cyclictest\",\"threads\":%d,\"avg_us\":%.1f,\"max_us\":%d}\n", n, s / n, m }'
+      wait $hogs ;;
     latency_idle)  # the same probe on an otherwise idle machine
       "$BENCH_BIN/scxpp_latency_probe" --threads=4 --period_us=1000 --work_us=100 \
         --duration_s="$BENCH_DURATION" ;;
