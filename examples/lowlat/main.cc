@@ -19,10 +19,15 @@
 #include "scxpp/runner.h"
 #include "scxpp/topology.h"
 
-ABSL_FLAG(std::vector<std::string>, pid, {}, "Thread ids to treat as latency-critical.");
-ABSL_FLAG(std::vector<std::string>, comm, {}, "Command names (<= 15 chars) to treat as critical.");
+// List flags take comma-separated values (--pid=12,34); like every absl flag, a repeated
+// flag replaces the earlier value instead of adding to it.
+ABSL_FLAG(std::vector<std::string>, pid, {},
+          "Thread ids to treat as latency-critical, comma-separated (--pid=12,34).");
+ABSL_FLAG(std::vector<std::string>, comm, {},
+          "Command names (<= 15 chars) to treat as critical, comma-separated.");
 ABSL_FLAG(std::vector<std::string>, cgroup, {},
-          "cgroup v2 paths (e.g. /sys/fs/cgroup/audio) whose tasks are critical.");
+          "cgroup v2 paths (e.g. /sys/fs/cgroup/audio) whose tasks are critical, "
+          "comma-separated.");
 ABSL_FLAG(bool, nice_critical, true, "Treat tasks with a negative nice value as critical.");
 ABSL_FLAG(bool, auto, true, "Detect critical tasks: they wake often and run briefly.");
 ABSL_FLAG(uint32_t, crit_max_burst_us, 1000,
