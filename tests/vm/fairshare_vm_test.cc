@@ -77,7 +77,9 @@ TEST_F(FairshareVmTest, NestedWeightsAreHonoured) {
   const double err = JsonNumber(json, "max_rel_err");
   ASSERT_GE(err, 0) << json;
   EXPECT_LT(err, kTolerance) << json;  // flat weights (ignoring the tree) would be 38% off
-  EXPECT_NEAR(TenantField(json, "b/y", "share") / TenantField(json, "b/x", "share"), 3.0, 0.2)
+  // 3 +- 0.5: one short TCG run moves b/x's small share by up to ~7% (seen 2.78 once);
+  // ignoring the nested weights would give 1.
+  EXPECT_NEAR(TenantField(json, "b/y", "share") / TenantField(json, "b/x", "share"), 3.0, 0.5)
       << json;
   printf("nested 1:3: max relative error %.4f\n", err);
 }
