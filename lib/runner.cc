@@ -130,7 +130,11 @@ int ReportStartError(const absl::Status& status) {
 
 int Run(const StartFn& start, const RunOptions& options) {
   SignalWatch signals;
-  for (int restarts = 0;; ++restarts) {
+  // Restarts in a row. The kernel asks for one on every CPU hotplug event, so over a long
+  // life a scheduler may be asked any number of times; only a restart loop — instances that
+  // end again within kHealthyRun of attaching — uses up the budget.
+  constexpr absl::Duration kHealthyRun = absl::Seconds(1);
+  for (int restarts = 0;;) {
     absl::StatusOr<std::unique_ptr<SchedulerCore>> sched = start(options.verbose);
     if (!sched.ok()) return ReportStartError(sched.status());
     SchedulerCore& s = **sched;
@@ -143,6 +147,7 @@ int Run(const StartFn& start, const RunOptions& options) {
     if (absl::Status a = s.Attach(); !a.ok()) return ReportStartError(a);
     fmt::print("scxpp: scheduler '{}' attached\n", s.name());
     std::fflush(stdout);
+    const absl::Time attached_at = absl::Now();
     if (options.hooks.attached) {
       if (absl::Status h = options.hooks.attached(s); !h.ok()) {
         fmt::print(stderr, "error: {}\n", std::string(h.message()));
@@ -188,9 +193,18 @@ int Run(const StartFn& start, const RunOptions& options) {
     }
     fmt::print("scxpp: scheduler '{}' exited: {}\n", s.name(), exit->Summary());
     std::fflush(stdout);
-    if (exit->should_restart() && signo == 0 && restarts < options.max_restarts) {
-      fmt::print("scxpp: restarting '{}' as the kernel asked\n", s.name());
-      continue;
+    if (exit->should_restart() && signo == 0) {
+      if (absl::Now() - attached_at >= kHealthyRun) restarts = 0;
+      if (restarts < options.max_restarts) {
+        ++restarts;
+        fmt::print("scxpp: restarting '{}' as the kernel asked\n", s.name());
+        continue;
+      }
+      // Giving up leaves the machine on the default scheduler: say so, and fail, so that a
+      // supervisor (systemd's Restart=on-failure) tries again later.
+      fmt::print(stderr, "error: '{}' asked to restart {} times in a row; giving up\n",
+                 s.name(), restarts + 1);
+      return kExitSchedError;
     }
     return exit->is_error() ? kExitSchedError : kExitOk;
   }

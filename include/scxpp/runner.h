@@ -45,7 +45,10 @@ struct RunOptions {
   /// format (see WritePrometheusFile(); for node-exporter's textfile collector, `*.prom`).
   std::string stats_prometheus_file;
   bool verbose = false;                              ///< libbpf debug output.
-  int max_restarts = 8;                              ///< Restarts on SCX_ECODE_ACT_RESTART.
+  /// Restarts in a row on SCX_ECODE_ACT_RESTART (the kernel asks on CPU hotplug). An
+  /// instance that stayed attached for a second starts the count afresh, so only a restart
+  /// loop uses it up; then Run() gives up with kExitSchedError.
+  int max_restarts = 8;
   std::vector<StatDesc> stats;                       ///< The scheduler's counter list.
   RunHooks hooks;                                    ///< The scheduler's own work, if any.
 };
