@@ -182,7 +182,7 @@ static struct fairshare_cgroup *walk_caps(u64 id, u64 charge_ns, u64 *left_ns)
 
 	if (left_ns)
 		*left_ns = (u64)-1;
-	if (!bandwidth)
+	if (!bandwidth || !nr_capped) /* the common case: nothing to charge, nothing throttled */
 		return NULL;
 	bpf_for(i, 0, FAIRSHARE_MAX_DEPTH) {
 		c = cg_lookup(id);
@@ -333,8 +333,9 @@ void SCXPP_OPS(fairshare_tick, struct task_struct *p)
 {
 	struct task_ctx *tctx = scxpp_task_ctx(p);
 
-	/* Charge as it runs, so a quota is noticed within a tick, not at the slice's end. */
-	if (!tctx || !bandwidth)
+	/* Charge as it runs: vtime stays current for the shares (charging only at the slice's
+	 * end measurably skews nested shares), and a quota is noticed within a tick. */
+	if (!tctx)
 		return;
 	charge(p, tctx);
 	if (walk_caps(tctx->cgid, 0, NULL))
