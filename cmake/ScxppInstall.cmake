@@ -142,6 +142,12 @@ install(DIRECTORY "${PROJECT_SOURCE_DIR}/templates/scheduler"
 install(PROGRAMS "${PROJECT_SOURCE_DIR}/scripts/new-scheduler" DESTINATION ${CMAKE_INSTALL_BINDIR}
         RENAME scxpp-new-scheduler)
 
+# --- scxppctl, the live-control CLI ---------------------------------------------------
+if(TARGET scxppctl)
+  install(TARGETS scxppctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  _scxpp_install_strip_debug("${CMAKE_INSTALL_BINDIR}/scxppctl")
+endif()
+
 # --- licences -------------------------------------------------------------------------
 install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/scxpp)
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/LICENSES" DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/scxpp)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scxpp/runner.h"
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -25,6 +27,9 @@ ABSL_FLAG(std::string, stats_prometheus_file, "",
           "If set, rewrite this file atomically every interval with the stats in Prometheus "
           "format, for node-exporter's textfile collector (name it *.prom).");
 ABSL_FLAG(bool, verbose, false, "Print libbpf's debug output, including the verifier log.");
+ABSL_FLAG(std::string, control_root, scxpp::kDefaultControlRoot,
+          "Publish the scheduler's stats, tunables and tables for scxppctl under "
+          "<this>/<name> in bpffs while it runs (root-only); empty disables live control.");
 
 namespace scxpp {
 
@@ -39,6 +44,7 @@ absl::StatusOr<RunOptions> RunOptionsFromFlags() {
   o.stats_format = *format;
   o.stats_prometheus_file = absl::GetFlag(FLAGS_stats_prometheus_file);
   o.verbose = absl::GetFlag(FLAGS_verbose);
+  o.control_root = absl::GetFlag(FLAGS_control_root);
   return o;
 }
 
@@ -121,6 +127,54 @@ void ReportStats(const RunOptions& o, const std::string& sched_name, const bpf_o
   }
 }
 
+// What live control changed, carried from one instance to the next across a restart.
+struct LiveState {
+  std::vector<std::pair<std::string, uint64_t>> tunables;
+  // Per direct table: its map's entries as (key bytes, value bytes).
+  std::vector<std::vector<std::pair<std::string, std::string>>> tables;
+};
+
+void SaveLiveState(const RunOptions& o, SchedulerCore& s, LiveState* st) {
+  st->tunables.clear();
+  st->tables.clear();
+  if (!o.tunables.empty()) {
+    if (absl::StatusOr<Tunables> t = Tunables::Bind(s.object(), o.tunables); t.ok()) {
+      for (const TunableDesc& d : o.tunables) {
+        if (absl::StatusOr<uint64_t> v = t->Get(d.name); v.ok()) st->tunables.emplace_back(d.name, *v);
+      }
+    }
+  }
+  for (const TableDesc& td : o.tables) {
+    auto& entries = st->tables.emplace_back();
+    const bpf_map* m = td.map.empty() ? nullptr : bpf_object__find_map_by_name(s.object(), td.map.c_str());
+    if (m == nullptr) continue;
+    const int fd = bpf_map__fd(m);
+    std::string key(bpf_map__key_size(m), '\0'), next = key, val(bpf_map__value_size(m), '\0');
+    bool first = true;
+    while (bpf_map_get_next_key(fd, first ? nullptr : key.data(), next.data()) == 0) {
+      first = false;
+      key = next;
+      if (bpf_map_lookup_elem(fd, key.data(), val.data()) == 0) entries.emplace_back(key, val);
+    }
+  }
+}
+
+void RestoreLiveState(const RunOptions& o, SchedulerCore& s, const LiveState& st) {
+  if (!st.tunables.empty()) {
+    if (absl::StatusOr<Tunables> t = Tunables::Bind(s.object(), o.tunables); t.ok()) {
+      for (const auto& [name, v] : st.tunables) (void)t->Set(name, v);
+    }
+  }
+  for (size_t i = 0; i < st.tables.size() && i < o.tables.size(); ++i) {
+    const TableDesc& td = o.tables[i];
+    const bpf_map* m = td.map.empty() ? nullptr : bpf_object__find_map_by_name(s.object(), td.map.c_str());
+    if (m == nullptr) continue;
+    for (const auto& [k, v] : st.tables[i]) {
+      bpf_map_update_elem(bpf_map__fd(m), k.data(), v.data(), BPF_ANY);
+    }
+  }
+}
+
 }  // namespace
 
 int ReportStartError(const absl::Status& status) {
@@ -134,10 +188,12 @@ int Run(const StartFn& start, const RunOptions& options) {
   // life a scheduler may be asked any number of times; only a restart loop — instances that
   // end again within kHealthyRun of attaching — uses up the budget.
   constexpr absl::Duration kHealthyRun = absl::Seconds(1);
+  LiveState live;
   for (int restarts = 0;;) {
     absl::StatusOr<std::unique_ptr<SchedulerCore>> sched = start(options.verbose);
     if (!sched.ok()) return ReportStartError(sched.status());
     SchedulerCore& s = **sched;
+    RestoreLiveState(options, s, live);
     std::optional<StatsReader> stats;
     if (!options.stats.empty()) {
       absl::StatusOr<StatsReader> r = StatsReader::Bind(s.object(), options.stats);
@@ -148,6 +204,17 @@ int Run(const StartFn& start, const RunOptions& options) {
     fmt::print("scxpp: scheduler '{}' attached\n", s.name());
     std::fflush(stdout);
     const absl::Time attached_at = absl::Now();
+    std::optional<ControlDir> control;
+    if (!options.control_root.empty() &&
+        (!options.stats.empty() || !options.tunables.empty() || !options.tables.empty())) {
+      ControlSpec spec{options.stats, options.tunables, options.tables};
+      absl::StatusOr<ControlDir> c = ControlDir::Publish(s, spec, options.control_root);
+      if (c.ok()) {
+        control.emplace(*std::move(c));
+      } else {
+        fmt::print(stderr, "warning: live control unavailable: {}\n", std::string(c.status().message()));
+      }
+    }
     if (options.hooks.attached) {
       if (absl::Status h = options.hooks.attached(s); !h.ok()) {
         fmt::print(stderr, "error: {}\n", std::string(h.message()));
@@ -164,6 +231,7 @@ int Run(const StartFn& start, const RunOptions& options) {
     while (!s.Exited()) {
       signo = signals.Wait(poll_every);
       if (signo != 0) break;
+      if (control) control->Poll();
       if (options.hooks.poll) options.hooks.poll(s);
       if (stats && options.stats_interval > absl::ZeroDuration() && absl::Now() >= next_stats) {
         next_stats += options.stats_interval;
@@ -182,6 +250,8 @@ int Run(const StartFn& start, const RunOptions& options) {
       }
     }
     if (options.hooks.final_report) options.hooks.final_report(s);
+    SaveLiveState(options, s, &live);
+    control.reset();  // Gone before the scheduler is: nobody finds a detached scheduler.
     s.Detach();
     absl::StatusOr<ExitInfo> exit = s.Exit(true);
     if (!exit.ok()) {

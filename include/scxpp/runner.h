@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "scxpp/control.h"
 #include "scxpp/scheduler.h"
 #include "scxpp/stats.h"
 
@@ -50,11 +51,20 @@ struct RunOptions {
   /// loop uses it up; then Run() gives up with kExitSchedError.
   int max_restarts = 8;
   std::vector<StatDesc> stats;                       ///< The scheduler's counter list.
+  /// The scheduler's live tunables (its SCXPP_TUNABLE_DESCS list); see scxpp/control.h.
+  /// Values changed while it runs survive a restart the kernel asks for.
+  std::vector<TunableDesc> tunables;
+  /// Its per-entity tables; direct tables' entries also survive a restart.
+  std::vector<TableDesc> tables;
+  /// Where to publish the control directory (ControlDir) while attached; empty: nowhere.
+  /// Publishing is best effort: a failure is a warning, the scheduler runs on.
+  std::string control_root = kDefaultControlRoot;
   RunHooks hooks;                                    ///< The scheduler's own work, if any.
 };
 
 /// The flags every example shares: --stats_interval,
-/// --stats_format=text|table|json|prometheus, --stats_prometheus_file, --verbose.
+/// --stats_format=text|table|json|prometheus, --stats_prometheus_file, --verbose,
+/// --control_root.
 /// @return the options; kInvalidArgument for a bad --stats_format (the message names the
 ///         flag and the choices), for main() to print before returning kExitStartFailed.
 absl::StatusOr<RunOptions> RunOptionsFromFlags();
@@ -95,6 +105,21 @@ int RunWithFlags(typename Scheduler<Skel>::OpenFn open,
   absl::StatusOr<RunOptions> options = RunOptionsFromFlags();
   if (!options.ok()) return internal::ReportStartError(options.status());
   options->stats = std::move(stats);
+  options->hooks = std::move(hooks);
+  return Run<Skel>(open, std::move(configure), *options);
+}
+
+/// RunWithFlags() for a scheduler with live control: its counters, tunables and tables
+/// (ControlSpec), published for `scxppctl` while it runs.
+template <typename Skel>
+int RunWithFlags(typename Scheduler<Skel>::OpenFn open,
+                 typename Scheduler<Skel>::ConfigureFn configure, ControlSpec spec,
+                 RunHooks hooks = {}) {
+  absl::StatusOr<RunOptions> options = RunOptionsFromFlags();
+  if (!options.ok()) return internal::ReportStartError(options.status());
+  options->stats = std::move(spec.stats);
+  options->tunables = std::move(spec.tunables);
+  options->tables = std::move(spec.tables);
   options->hooks = std::move(hooks);
   return Run<Skel>(open, std::move(configure), *options);
 }

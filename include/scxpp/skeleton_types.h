@@ -27,6 +27,7 @@ typedef __s64 s64;
 #include "scxpp/bpf/exit_info_common.h"
 #include "scxpp/bpf/sched_math_common.h"
 #include "scxpp/bpf/stats_common.h"
+#include "scxpp/bpf/tunables_common.h"
 #include "scxpp/bpf/topology_common.h"
 
 #endif  // SCXPP_SKELETON_TYPES_H_

@@ -25,6 +25,7 @@ _Static_assert(SCX_DSQ_FLAG_BUILTIN, "vmlinux.h lacks 64-bit enum values: regene
 #include "kfuncs.bpf.h"
 #include "exit_info.bpf.h"
 #include "stats.bpf.h"
+#include "tunables.bpf.h"
 #include "task_ctx.bpf.h"
 #include "dsq.bpf.h"
 #include "idle.bpf.h"
