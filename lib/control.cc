@@ -99,7 +99,8 @@ std::string FromFixed(const char* s, size_t cap) { return std::string(s, strnlen
 bool ValidIdent(std::string_view s, size_t max) {
   if (s.empty() || s.size() > max) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+    // No dots: bpffs refuses them in names (reserved for its own files).
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
   });
 }
 
@@ -367,6 +368,52 @@ absl::StatusOr<uint64_t> Tunables::Get(std::string_view name) const {
   return absl::NotFoundError(absl::StrCat("no tunable '", AV(name), "'"));
 }
 
+absl::Status PutTableEntry(SchedulerBase& sched, const TableDesc& table, const TableKey& key,
+                           std::vector<uint64_t> fields) {
+  if (table.map.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table '", table.name, "' is served by a handler, not a map"));
+  }
+  if (key.kind != table.key) {
+    return absl::InvalidArgumentError(absl::StrCat("table '", table.name, "' is keyed by ",
+                                                   AV(KeyKindName(table.key)), ", not ",
+                                                   AV(KeyKindName(key.kind))));
+  }
+  if (fields.empty()) {
+    for (const TunableDesc& f : table.fields) fields.push_back(f.def);
+  }
+  if (fields.size() != table.fields.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("table '", table.name, "' has ",
+                                                   table.fields.size(), " fields, not ",
+                                                   fields.size()));
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i] < table.fields[i].min || fields[i] > table.fields[i].max) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(fields[i], " is out of range for ", Describe(table.fields[i])));
+    }
+  }
+  if (fields.empty()) fields.push_back(1);
+  const bpf_map* m = bpf_object__find_map_by_name(sched.object(), table.map.c_str());
+  if (m == nullptr) {
+    return absl::NotFoundError(absl::StrCat("table '", table.name, "': no map '", table.map, "'"));
+  }
+  const std::string kb = key.Bytes();
+  if (bpf_map__key_size(m) != kb.size() || bpf_map__value_size(m) != fields.size() * 8) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table '", table.name, "': map '", table.map, "' does not fit its key and fields"));
+  }
+  if (int err = bpf_map_update_elem(bpf_map__fd(m), kb.data(), fields.data(), BPF_ANY); err != 0) {
+    if (err == -E2BIG) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "table '", table.name, "' is full (", bpf_map__max_entries(m), " entries)"));
+    }
+    return absl::InternalError(absl::StrCat("table '", table.name, "': adding ", key.ToString(),
+                                            ": ", ErrnoText(err)));
+  }
+  return absl::OkStatus();
+}
+
 // ---- ControlDir ----
 
 struct ControlDir::Impl {
@@ -518,7 +565,7 @@ absl::StatusOr<ControlDir> ControlDir::Publish(SchedulerBase& sched, const Contr
             "-byte keys and ", bpf_map__value_size(m), "-byte values; a ", AV(KeyKindName(td.key)),
             " table with ", td.fields.size(), " fields needs ", KeySize(td.key), " and ", vsize));
       }
-      if (absl::Status s = pin(bpf_map__fd(m), absl::StrCat("table.", td.name)); !s.ok()) return s;
+      if (absl::Status s = pin(bpf_map__fd(m), absl::StrCat("table_", td.name)); !s.ok()) return s;
     } else if (out.impl_->requests.fd < 0) {
       const int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "scxpp_requests", sizeof(uint64_t),
                                     sizeof(RequestRec), 64, nullptr);
@@ -707,6 +754,11 @@ absl::StatusOr<ControlClient> ControlClient::Open(std::string_view name, const s
         names.empty() ? std::string("; none is") : absl::StrCat("; running: ", absl::StrJoin(names, ", "))));
   }
   absl::StatusOr<int> mfd = OpenPinned(impl->dir + "/meta");
+  if (absl::IsNotFound(mfd.status())) {
+    return absl::UnavailableError(absl::StrCat("scheduler '", AV(name),
+                                               "' is starting or stopping (", impl->dir,
+                                               " is incomplete); try again"));
+  }
   if (!mfd.ok()) return mfd.status();
   Fd meta(*mfd);
   absl::StatusOr<std::vector<MetaEntry>> m = ReadMeta(meta.fd, impl->dir + "/meta");
@@ -764,7 +816,7 @@ absl::StatusOr<ControlClient> ControlClient::Open(std::string_view name, const s
       any_handled = true;
       continue;
     }
-    absl::StatusOr<int> fd = OpenPinned(absl::StrCat(impl->dir, "/table.", t.name));
+    absl::StatusOr<int> fd = OpenPinned(absl::StrCat(impl->dir, "/table_", t.name));
     if (!fd.ok()) return fd.status();
     impl->table_fds.emplace_back(*fd);
   }

@@ -169,6 +169,12 @@ void RestoreLiveState(const RunOptions& o, SchedulerCore& s, const LiveState& st
     const TableDesc& td = o.tables[i];
     const bpf_map* m = td.map.empty() ? nullptr : bpf_object__find_map_by_name(s.object(), td.map.c_str());
     if (m == nullptr) continue;
+    // The table as it was, removals included: drop what the loaded hook put back first.
+    const int fd = bpf_map__fd(m);
+    std::string key(bpf_map__key_size(m), '\0');
+    while (bpf_map_get_next_key(fd, nullptr, key.data()) == 0) {
+      if (bpf_map_delete_elem(fd, key.data()) != 0) break;
+    }
     for (const auto& [k, v] : st.tables[i]) {
       bpf_map_update_elem(bpf_map__fd(m), k.data(), v.data(), BPF_ANY);
     }
@@ -193,6 +199,9 @@ int Run(const StartFn& start, const RunOptions& options) {
     absl::StatusOr<std::unique_ptr<SchedulerCore>> sched = start(options.verbose);
     if (!sched.ok()) return ReportStartError(sched.status());
     SchedulerCore& s = **sched;
+    if (options.hooks.loaded) {
+      if (absl::Status h = options.hooks.loaded(s); !h.ok()) return ReportStartError(h);
+    }
     RestoreLiveState(options, s, live);
     std::optional<StatsReader> stats;
     if (!options.stats.empty()) {
@@ -201,9 +210,7 @@ int Run(const StartFn& start, const RunOptions& options) {
       stats.emplace(*std::move(r));
     }
     if (absl::Status a = s.Attach(); !a.ok()) return ReportStartError(a);
-    fmt::print("scxpp: scheduler '{}' attached\n", s.name());
-    std::fflush(stdout);
-    const absl::Time attached_at = absl::Now();
+    // Published before "attached" is said: whoever waits for that finds the scheduler.
     std::optional<ControlDir> control;
     if (!options.control_root.empty() &&
         (!options.stats.empty() || !options.tunables.empty() || !options.tables.empty())) {
@@ -215,6 +222,9 @@ int Run(const StartFn& start, const RunOptions& options) {
         fmt::print(stderr, "warning: live control unavailable: {}\n", std::string(c.status().message()));
       }
     }
+    fmt::print("scxpp: scheduler '{}' attached\n", s.name());
+    std::fflush(stdout);
+    const absl::Time attached_at = absl::Now();
     if (options.hooks.attached) {
       if (absl::Status h = options.hooks.attached(s); !h.ok()) {
         fmt::print(stderr, "error: {}\n", std::string(h.message()));

@@ -53,12 +53,33 @@
 
 char _license[] SEC("license") = "GPL";
 
-/* Knobs, set by main.cc before load. */
-const volatile u64 slice_ns = 20ULL * 1000 * 1000;
-const volatile bool interactive = true;
-const volatile u64 inter_max_burst_ns = 500ULL * 1000;
-const volatile u64 preempt_after_ns = 2ULL * 1000 * 1000;
+/* Live knobs (batch_intf.h): start values from main.cc's flags, changed at run time with
+ * `scxppctl set batch KEY VALUE`; every read sees the current value. */
+SCXPP_TUNABLES(BATCH_TUNABLES);
 const volatile struct scxpp_topo scxpp_topo;
+
+static __always_inline u64 slice_ns(void)
+{
+	return scxpp_tunable(SLICE_US) * 1000;
+}
+
+static __always_inline bool hatch_on(void)
+{
+	return scxpp_tunable(INTERACTIVE) != 0;
+}
+
+/* The burst limit, and an interactive task's slice: never longer than a batch slice. */
+static __always_inline u64 inter_max_burst_ns(void)
+{
+	u64 burst = scxpp_tunable(INTER_MAX_BURST_US), slice = scxpp_tunable(SLICE_US);
+
+	return (burst < slice ? burst : slice) * 1000;
+}
+
+static __always_inline u64 preempt_after_ns(void)
+{
+	return scxpp_tunable(PREEMPT_AFTER_US) * 1000;
+}
 
 SCXPP_DSQ_PLAN_DEFINE(); /* cpu:N = each CPU's batch queue, user:0 = interactive wakeups */
 SCXPP_STATS_MAP(SCXPP_NR_STATS);
@@ -87,12 +108,13 @@ static __always_inline u64 *batch_since(s32 cpu)
 
 static __always_inline u64 batch_slice(const struct task_struct *p)
 {
-	u64 s = slice_ns * p->scx.weight / SCXPP_WEIGHT_DFL;
+	u64 slice = slice_ns(); /* once: the tunable may change between two reads */
+	u64 s = slice * p->scx.weight / SCXPP_WEIGHT_DFL;
 
-	if (s < slice_ns / 8)
-		return slice_ns / 8;
-	if (s > slice_ns * 8)
-		return slice_ns * 8;
+	if (s < slice / 8)
+		return slice / 8;
+	if (s > slice * 8)
+		return slice * 8;
 	return s;
 }
 
@@ -104,7 +126,7 @@ s32 SCXPP_OPS(batch_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_fl
 
 	if (is_idle) {
 		scxpp_stat_inc(SCXPP_STAT_DIRECT);
-		scxpp_dispatch_local(p, tctx && tctx->interactive ? inter_max_burst_ns : batch_slice(p),
+		scxpp_dispatch_local(p, tctx && tctx->interactive ? inter_max_burst_ns() : batch_slice(p),
 				     0);
 		return cpu;
 	}
@@ -156,11 +178,11 @@ void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 		 * (batch_stopping), which bounds what this can take.
 		 */
 		if (!(enq_flags & SCXPP_ENQ_WAKEUP)) {
-			scxpp_dsq_insert(p, SCX_DSQ_LOCAL, inter_max_burst_ns, enq_flags);
+			scxpp_dsq_insert(p, SCX_DSQ_LOCAL, inter_max_burst_ns(), enq_flags);
 			return;
 		}
 		/* A wakeup: served first, by whichever CPU gets to it first. */
-		scxpp_dsq_insert(p, INTER_DSQ, inter_max_burst_ns, enq_flags);
+		scxpp_dsq_insert(p, INTER_DSQ, inter_max_burst_ns(), enq_flags);
 		scxpp_stat_inc(SCXPP_STAT_INTERACTIVE);
 		/*
 		 * Cut short the batch slice that has run longest, if it has had its minimum run;
@@ -168,7 +190,7 @@ void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 		 */
 		cpu = oldest_batch_cpu(p);
 		since = batch_since(cpu);
-		if (since && *since && scxpp_now() - *since >= preempt_after_ns) {
+		if (since && *since && scxpp_now() - *since >= preempt_after_ns()) {
 			*since = 0;
 			scxpp_stat_inc(SCXPP_STAT_INTER_PREEMPTS);
 			scxpp_kick_preempt(cpu);
@@ -268,7 +290,7 @@ void SCXPP_OPS(batch_runnable, struct task_struct *p, u64 enq_flags)
 	struct task_ctx *tctx;
 	u64 exec, burst;
 
-	if (!interactive || !(enq_flags & SCXPP_ENQ_WAKEUP))
+	if (!hatch_on() || !(enq_flags & SCXPP_ENQ_WAKEUP))
 		return;
 	tctx = scxpp_task_ctx(p);
 	if (!tctx)
@@ -281,9 +303,9 @@ void SCXPP_OPS(batch_runnable, struct task_struct *p, u64 enq_flags)
 	tctx->nr_wakes++;
 	/* Hysteresis: in at the limit, out at twice it, so one slow burst does not flap it. */
 	if (tctx->interactive)
-		tctx->interactive = tctx->avg_burst <= 2 * inter_max_burst_ns;
+		tctx->interactive = tctx->avg_burst <= 2 * inter_max_burst_ns();
 	else
-		tctx->interactive = tctx->avg_burst <= inter_max_burst_ns;
+		tctx->interactive = tctx->avg_burst <= inter_max_burst_ns();
 }
 
 void SCXPP_OPS(batch_running, struct task_struct *p)
@@ -300,7 +322,7 @@ void SCXPP_OPS(batch_tick, struct task_struct *p)
 	u64 *since = batch_since(scx_bpf_task_cpu(p));
 
 	/* An interactive wakeup waits and this batch slice has had its minimum: end it. */
-	if (interactive && since && *since && scxpp_now() - *since >= preempt_after_ns &&
+	if (hatch_on() && since && *since && scxpp_now() - *since >= preempt_after_ns() &&
 	    scx_bpf_dsq_nr_queued(INTER_DSQ)) {
 		*since = 0;
 		p->scx.slice = 0;
@@ -319,9 +341,9 @@ void SCXPP_OPS(batch_stopping, struct task_struct *p, bool runnable)
 		scxpp_stat_inc(SCXPP_STAT_EXPIRED);
 	/* Interactive, yet running 4x the burst limit without sleeping: not any more. */
 	if (tctx && tctx->interactive &&
-	    p->se.sum_exec_runtime - tctx->exec_at_wake > INTER_DEMOTE_FACTOR * inter_max_burst_ns) {
+	    p->se.sum_exec_runtime - tctx->exec_at_wake > INTER_DEMOTE_FACTOR * inter_max_burst_ns()) {
 		tctx->interactive = false;
-		tctx->avg_burst = INTER_DEMOTE_FACTOR * inter_max_burst_ns;
+		tctx->avg_burst = INTER_DEMOTE_FACTOR * inter_max_burst_ns();
 		scxpp_stat_inc(SCXPP_STAT_INTER_DEMOTIONS);
 	}
 }
@@ -334,7 +356,7 @@ void SCXPP_OPS(batch_enable, struct task_struct *p)
 	 * 4x the burst limit without sleeping; a new CPU-bound thread pays that once. */
 	if (tctx) {
 		tctx->exec_at_wake = p->se.sum_exec_runtime;
-		tctx->interactive = interactive;
+		tctx->interactive = hatch_on();
 	}
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Shared by batch.bpf.c and main.cc: the stats list. */
+/* Shared by batch.bpf.c and main.cc: the stats and tunables lists. */
 #ifndef SCXPP_EXAMPLES_BATCH_INTF_H_
 #define SCXPP_EXAMPLES_BATCH_INTF_H_
 
 #include <scxpp/bpf/stats_common.h>
+#include <scxpp/bpf/tunables_common.h>
 
 /* id, name, description */
 #define BATCH_STATS(X)                                                                       \
@@ -18,5 +19,19 @@
 	X(EXPIRED, "expired", "batch slices that ran to the end with work waiting")
 
 SCXPP_STATS_ENUM(batch_stat, BATCH_STATS);
+
+/* Live tunables (scxppctl set batch KEY VALUE): id, name, default, min, max, description. */
+#define BATCH_TUNABLES(X)                                                                    \
+	X(SLICE_US, "slice_us", 20000, 1000, 1000000,                                         \
+	  "slice of a nice-0 batch task (us); scaled by weight within [slice/8, slice*8]")    \
+	X(INTERACTIVE, "interactive", 1, 0, 1,                                                \
+	  "escape hatch: serve tasks that sleep often and run briefly first (0/1)")           \
+	X(INTER_MAX_BURST_US, "interactive_max_burst_us", 500, 50, 1000000,                   \
+	  "most CPU time per wakeup (decaying average) of an interactive task, and its slice " \
+	  "(us); at most slice_us")                                                           \
+	X(PREEMPT_AFTER_US, "preempt_after_us", 2000, 0, 1000000,                             \
+	  "an interactive wakeup may end a batch slice only after it ran this long (us)")
+
+SCXPP_TUNABLES_ENUM(batch_tunable, BATCH_TUNABLES);
 
 #endif /* SCXPP_EXAMPLES_BATCH_INTF_H_ */

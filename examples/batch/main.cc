@@ -9,10 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "batch.skel.h"
 #include "batch_intf.h"
+#include "scxpp/control.h"
 #include "scxpp/dsq_plan.h"
 #include "scxpp/runner.h"
 #include "scxpp/topology.h"
 
+// Start values of the live tunables of the same names (see batch_intf.h for their ranges;
+// `scxppctl set batch KEY VALUE` changes them while batch runs).
 ABSL_FLAG(uint32_t, slice_us, 20000,
           "Slice of a nice-0 batch task (us); scaled by weight within [slice/8, slice*8].");
 ABSL_FLAG(bool, interactive, true,
@@ -58,10 +61,17 @@ int main(int argc, char** argv) {
       &batch__open_opts,
       [&](batch& skel) -> absl::Status {
         auto* ro = skel.rodata;
-        ro->slice_ns = uint64_t{absl::GetFlag(FLAGS_slice_us)} * 1000;
-        ro->interactive = absl::GetFlag(FLAGS_interactive);
-        ro->inter_max_burst_ns = uint64_t{absl::GetFlag(FLAGS_interactive_max_burst_us)} * 1000;
-        ro->preempt_after_ns = uint64_t{absl::GetFlag(FLAGS_preempt_after_us)} * 1000;
+        // Start values of the live tunables (range-checked against the list).
+        absl::StatusOr<scxpp::Tunables> t =
+            scxpp::Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(BATCH_TUNABLES));
+        if (!t.ok()) return t.status();
+        for (absl::Status s : {t->Set("slice_us", absl::GetFlag(FLAGS_slice_us)),
+                               t->Set("interactive", absl::GetFlag(FLAGS_interactive)),
+                               t->Set("interactive_max_burst_us",
+                                      absl::GetFlag(FLAGS_interactive_max_burst_us)),
+                               t->Set("preempt_after_us", absl::GetFlag(FLAGS_preempt_after_us))}) {
+          if (!s.ok()) return s;
+        }
         if (absl::Status s = topo->FillBpf(const_cast<scxpp_topo*>(&ro->scxpp_topo)); !s.ok()) {
           return s;
         }
@@ -69,5 +79,5 @@ int main(int argc, char** argv) {
             scxpp::MakeDsqPlan(*topo, {SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0, /*nr_user=*/1);
         return absl::OkStatus();
       },
-      SCXPP_STATS_DESCS(BATCH_STATS));
+      scxpp::ControlSpec{SCXPP_STATS_DESCS(BATCH_STATS), SCXPP_TUNABLE_DESCS(BATCH_TUNABLES), {}});
 }

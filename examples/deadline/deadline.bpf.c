@@ -74,7 +74,9 @@
 char _license[] SEC("license") = "GPL";
 
 /* Knobs, set by main.cc before load. */
-const volatile u64 be_slice_ns = 3ULL * 1000 * 1000;
+/* Live knob (deadline_intf.h): --be_slice_us at start, `scxppctl set deadline be_slice_us N`. */
+SCXPP_TUNABLES(DEADLINE_TUNABLES);
+#define be_slice_ns (scxpp_tunable(BE_SLICE_US) * 1000)
 const volatile u32 nr_cpu_ids = 1;
 /* Throttled tasks: false = run as best-effort until the next period, true = do not run. */
 const volatile bool throttle_hold = false;

@@ -11,6 +11,7 @@
 #define SCXPP_EXAMPLES_DEADLINE_INTF_H_
 
 #include <scxpp/bpf/stats_common.h>
+#include <scxpp/bpf/tunables_common.h>
 
 #define DL_MAX_TASKS 4096 /* admitted tasks at once (the hash map's size) */
 #define DL_TASKS_MAP "dl_tasks"
@@ -52,5 +53,12 @@ struct dl_task {
 	X(BE_QUEUED, "be_queued", "best-effort tasks queued by weighted vtime")
 
 SCXPP_STATS_ENUM(deadline_stat, DEADLINE_STATS);
+
+/* Live tunables (scxppctl set deadline KEY VALUE): id, name, default, min, max, description.
+ * Reservations are not tunables: they change through admission (table "tasks"). */
+#define DEADLINE_TUNABLES(X) \
+	X(BE_SLICE_US, "be_slice_us", 3000, 100, 100000, "slice of best-effort tasks (us)")
+
+SCXPP_TUNABLES_ENUM(deadline_tunable, DEADLINE_TUNABLES);
 
 #endif /* SCXPP_EXAMPLES_DEADLINE_INTF_H_ */

@@ -44,6 +44,7 @@
 #include "deadline.skel.h"
 #include "deadline_intf.h"
 #include "scxpp/dsq_plan.h"
+#include "scxpp/control.h"
 #include "scxpp/runner.h"
 #include "scxpp/topology.h"
 
@@ -425,6 +426,48 @@ struct CgroupRule {
   std::set<int> refused;  // Warned about once.
 };
 
+// Table "tasks": `scxppctl table deadline tasks add TID runtime_us=2000 period_us=10000`
+// runs the same admission test as --task and the socket, and `remove TID` releases.
+std::vector<TunableDesc> TaskFields() {
+  return {{"runtime_us", "CPU time per period (us)", 1000, kMinRuntimeNs / 1000,
+           static_cast<uint64_t>(kMaxPeriodNs / 1000)},
+          {"deadline_us", "relative deadline (us; 0: the period)", 0, 0,
+           static_cast<uint64_t>(kMaxPeriodNs / 1000)},
+          {"period_us", "period (us)", 10000, kMinRuntimeNs / 1000,
+           static_cast<uint64_t>(kMaxPeriodNs / 1000)}};
+}
+
+absl::StatusOr<std::string> HandleTasks(Registry& reg, TableOp op, const TableKey& key,
+                                        const std::vector<uint64_t>& f) {
+  const int tid = static_cast<int>(key.id);
+  switch (op) {
+    case TableOp::kList:
+      return reg.List();
+    case TableOp::kRemove:
+      if (absl::Status s = reg.Release(tid); !s.ok()) return s;
+      return absl::StrCat("released thread ", tid);
+    case TableOp::kAdd: {
+      if (f.size() != 3) return absl::InvalidArgumentError("tasks: need runtime, deadline, period");
+      if (reg.Contains(tid)) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "thread ", tid, " is already admitted; remove it first to change its reservation"));
+      }
+      TaskParams p;
+      p.runtime_ns = static_cast<int64_t>(f[0]) * 1000;
+      p.period_ns = static_cast<int64_t>(f[2]) * 1000;
+      p.deadline_ns = f[1] != 0 ? static_cast<int64_t>(f[1]) * 1000 : p.period_ns;
+      absl::StatusOr<std::vector<int>> cpus = reg.Admit({{tid, p}});
+      if (!cpus.ok()) return cpus.status();
+      std::printf("deadline: admitted thread %d (%s) on CPU %d\n", tid, FormatParams(p).c_str(),
+                  (*cpus)[0]);
+      std::fflush(stdout);
+      return absl::StrCat("admitted thread ", tid, " (", FormatParams(p), ") on CPU ",
+                          (*cpus)[0]);
+    }
+  }
+  return absl::InvalidArgumentError("unknown operation");
+}
+
 int Main(int argc, char** argv) {
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> command(positional.begin() + 1, positional.end());
@@ -618,9 +661,11 @@ int Main(int argc, char** argv) {
 
   const int rc = RunWithFlags<::deadline>(
       &::deadline__open_opts,
-      [&](::deadline& skel) {
+      [&](::deadline& skel) -> absl::Status {
         auto* ro = skel.rodata;
-        ro->be_slice_ns = uint64_t{be_slice_us} * 1000;
+        absl::StatusOr<Tunables> t = Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(DEADLINE_TUNABLES));
+        if (!t.ok()) return t.status();
+        if (absl::Status s = t->Set("be_slice_us", be_slice_us); !s.ok()) return s;
         ro->throttle_hold = throttle == "hold";
         ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
         const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) =
@@ -628,7 +673,13 @@ int Main(int argc, char** argv) {
                         /*nr_user=*/static_cast<uint32_t>(topo->nr_cpu_ids()));
         return absl::OkStatus();
       },
-      SCXPP_STATS_DESCS(DEADLINE_STATS), std::move(hooks));
+      ControlSpec{SCXPP_STATS_DESCS(DEADLINE_STATS), SCXPP_TUNABLE_DESCS(DEADLINE_TUNABLES),
+                  {{"tasks", "real-time threads and their reservations (admission-tested)",
+                    KeyKind::kPid, TaskFields(), "",
+                    [&](TableOp op, const TableKey& key, const std::vector<uint64_t>& f) {
+                      return HandleTasks(reg, op, key, f);
+                    }}}},
+      std::move(hooks));
   if (child > 0 && waitpid(child, nullptr, WNOHANG) == 0) kill(child, SIGTERM);
   return rc;
 }

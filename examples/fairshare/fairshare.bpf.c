@@ -47,11 +47,13 @@
 
 char _license[] SEC("license") = "GPL";
 
-/* Knobs, set by main.cc before load. */
-const volatile u64 slice_ns = 5ULL * 1000 * 1000;
-const volatile u64 lag_ns = 5ULL * 1000 * 1000;
-const volatile u64 bw_tick_ns = 1ULL * 1000 * 1000;
-const volatile bool bandwidth = true;
+/* Live knobs (fairshare_intf.h): start values from main.cc's flags, changed at run time with
+ * `scxppctl set fairshare KEY VALUE`. */
+SCXPP_TUNABLES(FAIRSHARE_TUNABLES);
+#define slice_ns (scxpp_tunable(SLICE_US) * 1000)
+#define lag_ns (scxpp_tunable(LAG_US) * 1000)
+#define bw_tick_ns (scxpp_tunable(BW_TICK_US) * 1000)
+const volatile bool bandwidth = true; /* fixed at load: --bandwidth */
 
 SCXPP_DSQ_PLAN_DEFINE(); /* shared:0 = every runnable task; user:N = cgroup N's parking queue */
 SCXPP_STATS_MAP(SCXPP_NR_STATS);
@@ -81,6 +83,20 @@ struct {
 } fairshare_bw_user SEC(".maps");
 volatile u64 bw_user_gen;
 static u64 bw_user_seen;
+
+/*
+ * Run-time overrides of a tenant's weight and cap (scxppctl table fairshare tenants ...):
+ * main.cc checks and writes them and bumps override_gen; the timer applies them (within
+ * BW_IDLE_TICK_NS). An entry of zeros gives the cgroup back its own cpu.weight and cpu.max.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FAIRSHARE_MAX_CGROUPS);
+	__type(key, u64);
+	__type(value, struct fairshare_override);
+} fairshare_overrides SEC(".maps");
+volatile u64 override_gen;
+static u64 override_seen;
 
 /* Which cgroup owns each parking queue (0 = free), and how many are owned. */
 static u64 slot_owner[FAIRSHARE_MAX_CAPPED];
@@ -406,7 +422,8 @@ static void claim_slot(u64 id, struct fairshare_cgroup *c)
 static void set_bandwidth(u64 id, struct fairshare_cgroup *c, u64 period_us, u64 quota_us)
 {
 	/* "max" arrives as an enormous quota: no cap. */
-	if (!period_us || quota_us >= (1ULL << 40) || period_us >= (1ULL << 40)) {
+	if (!bandwidth || !period_us || !quota_us || quota_us >= (1ULL << 40) ||
+	    period_us >= (1ULL << 40)) {
 		c->quota_ns = 0;
 		c->throttled = 0; /* the timer releases anything parked and frees the slot */
 		return;
@@ -414,6 +431,27 @@ static void set_bandwidth(u64 id, struct fairshare_cgroup *c, u64 period_us, u64
 	c->period_ns = period_us * 1000;
 	c->quota_ns = quota_us * 1000;
 	claim_slot(id, c);
+}
+
+/* The kernel's cpu.max for @c: in force unless an override is. */
+static void set_cpu_max(u64 id, struct fairshare_cgroup *c, u64 period_us, u64 quota_us)
+{
+	c->cpu_max_period_us = period_us;
+	c->cpu_max_quota_us = quota_us < (1ULL << 40) ? quota_us : 0;
+	if (!c->ovr_quota_us)
+		set_bandwidth(id, c, period_us, quota_us);
+}
+
+/* Make @weight @c's weight, in its parent's sum too while it is active. */
+static void set_cg_weight(struct fairshare_cgroup *c, u32 weight)
+{
+	struct fairshare_cgroup *parent;
+	u32 old = c->contrib;
+
+	c->weight = weight;
+	c->contrib = weight;
+	if (c->active_weight > 0 && (parent = cg_lookup(c->parent_id)))
+		__sync_fetch_and_add(&parent->active_weight, (s64)weight - (s64)old);
 }
 
 s32 SCXPP_OPS_SLEEPABLE(fairshare_cgroup_init, struct cgroup *cgrp,
@@ -430,6 +468,7 @@ s32 SCXPP_OPS_SLEEPABLE(fairshare_cgroup_init, struct cgroup *cgrp,
 	if (cgrp->level > 0)
 		c.parent_id = cgrp->self.parent->cgroup->kn->id;
 	c.contrib = c.weight;
+	c.cpu_weight = c.weight;
 	if (bpf_map_update_elem(&fairshare_cgroups, &id, &c, BPF_ANY)) {
 		scxpp_error("cgroup table full (%d entries): raise FAIRSHARE_MAX_CGROUPS",
 			    FAIRSHARE_MAX_CGROUPS);
@@ -437,7 +476,7 @@ s32 SCXPP_OPS_SLEEPABLE(fairshare_cgroup_init, struct cgroup *cgrp,
 	}
 	cp = cg_lookup(id);
 	if (cp && bpf_core_field_exists(args->bw_quota_us))
-		set_bandwidth(id, cp, args->bw_period_us, args->bw_quota_us);
+		set_cpu_max(id, cp, args->bw_period_us, args->bw_quota_us);
 	return 0;
 }
 
@@ -455,17 +494,13 @@ void SCXPP_OPS_SLEEPABLE(fairshare_cgroup_exit, struct cgroup *cgrp)
 
 void SCXPP_OPS(fairshare_cgroup_set_weight, struct cgroup *cgrp, u32 weight)
 {
-	struct fairshare_cgroup *c = cg_lookup(cg_id(cgrp)), *parent;
-	u32 old;
+	struct fairshare_cgroup *c = cg_lookup(cg_id(cgrp));
 
 	if (!c)
 		return;
-	old = c->contrib;
-	c->weight = weight;
-	c->contrib = weight;
-	/* An active cgroup's weight is in its parent's sum: replace it there too. */
-	if (c->active_weight > 0 && (parent = cg_lookup(c->parent_id)))
-		__sync_fetch_and_add(&parent->active_weight, (s64)weight - (s64)old);
+	c->cpu_weight = weight;
+	if (!c->ovr_weight) /* an override stays in force over cpu.weight */
+		set_cg_weight(c, weight);
 	scxpp_stat_inc(SCXPP_STAT_WEIGHT_CHANGES);
 }
 
@@ -476,15 +511,40 @@ void SCXPP_OPS_SLEEPABLE(fairshare_cgroup_set_bandwidth, struct cgroup *cgrp, u6
 	struct fairshare_cgroup *c = cg_lookup(id);
 
 	if (c)
-		set_bandwidth(id, c, period_us, quota_us);
+		set_cpu_max(id, c, period_us, quota_us);
 }
 
 static long apply_user_bw(struct bpf_map *map, u64 *id, struct fairshare_bw *bw, void *ctx)
 {
 	struct fairshare_cgroup *c = cg_lookup(*id);
 
-	if (c && (c->quota_ns != bw->quota_us * 1000 || c->period_ns != bw->period_us * 1000))
-		set_bandwidth(*id, c, bw->period_us, bw->quota_us);
+	if (c && (c->cpu_max_quota_us != (bw->quota_us < (1ULL << 40) ? bw->quota_us : 0) ||
+		  c->cpu_max_period_us != bw->period_us))
+		set_cpu_max(*id, c, bw->period_us, bw->quota_us);
+	return 0;
+}
+
+static long apply_override(struct bpf_map *map, u64 *id, struct fairshare_override *o, void *ctx)
+{
+	struct fairshare_cgroup *c = cg_lookup(*id);
+	u32 w;
+
+	if (!c)
+		return 0;
+	c->ovr_weight = o->weight;
+	w = o->weight ?: c->cpu_weight;
+	if (w && w != c->weight) {
+		set_cg_weight(c, w);
+		scxpp_stat_inc(SCXPP_STAT_WEIGHT_CHANGES);
+	}
+	if (o->quota_us != c->ovr_quota_us || o->period_us != c->ovr_period_us) {
+		c->ovr_quota_us = o->quota_us;
+		c->ovr_period_us = o->period_us;
+		if (o->quota_us)
+			set_bandwidth(*id, c, o->period_us, o->quota_us);
+		else
+			set_bandwidth(*id, c, c->cpu_max_period_us, c->cpu_max_quota_us);
+	}
 	return 0;
 }
 
@@ -501,6 +561,10 @@ static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
 	if (bw_user_gen != bw_user_seen) {
 		bw_user_seen = bw_user_gen;
 		bpf_for_each_map_elem(&fairshare_bw_user, apply_user_bw, NULL, 0);
+	}
+	if (override_gen != override_seen) {
+		override_seen = override_gen;
+		bpf_for_each_map_elem(&fairshare_overrides, apply_override, NULL, 0);
 	}
 	bpf_for(i, 0, FAIRSHARE_MAX_CAPPED) {
 		id = slot_owner[i];
@@ -576,8 +640,9 @@ s32 SCXPP_OPS_SLEEPABLE(fairshare_init)
 	s32 ret;
 
 	ret = scxpp_dsq_plan_create(&scxpp_dsq_plan);
-	if (ret || !bandwidth)
+	if (ret)
 		return ret;
+	/* Also without --bandwidth: the timer applies run-time weight overrides. */
 	t = bpf_map_lookup_elem(&bw_timers, &key);
 	if (!t) {
 		scxpp_error("no bandwidth timer slot");

@@ -4,6 +4,7 @@
 #define SCXPP_EXAMPLES_FAIRSHARE_INTF_H_
 
 #include <scxpp/bpf/stats_common.h>
+#include <scxpp/bpf/tunables_common.h>
 
 #define FAIRSHARE_MAX_CGROUPS 16384 /* entries of the cgroup table */
 #define FAIRSHARE_MAX_CAPPED 64     /* cgroups with a cpu.max quota at once */
@@ -24,7 +25,21 @@ struct fairshare_cgroup {
 	__u64 nr_throttles;
 	__u64 runtime_ns;    /* CPU time of its own tasks (not its descendants') */
 	__u32 throttled;
+	__u32 cpu_weight;    /* the kernel's cpu.weight (weight differs while overridden) */
+	__u64 cpu_max_period_us; /* the kernel's cpu.max (quota_ns differs while overridden) */
+	__u64 cpu_max_quota_us;  /* 0 = max */
+	__u32 ovr_weight;    /* run-time override (scxppctl table fairshare tenants), 0 = none */
 	__u32 pad;
+	__u64 ovr_period_us;
+	__u64 ovr_quota_us;  /* 0 = no cap override */
+};
+
+/* A tenant's run-time override, written by main.cc (table "tenants"), applied by the timer. */
+struct fairshare_override {
+	__u32 weight;    /* 0: the cgroup's cpu.weight */
+	__u32 pad;
+	__u64 quota_us;  /* 0: the cgroup's cpu.max */
+	__u64 period_us;
 };
 
 /* cpu.max as userspace read it, for kernels without ops.cgroup_set_bandwidth (< 6.17). */
@@ -46,5 +61,15 @@ struct fairshare_bw {
 	X(NO_SLOT, "no_slot", "cpu.max quotas ignored: more than FAIRSHARE_MAX_CAPPED cgroups")
 
 SCXPP_STATS_ENUM(fairshare_stat, FAIRSHARE_STATS);
+
+/* Live tunables (scxppctl set fairshare KEY VALUE): id, name, default, min, max, description. */
+#define FAIRSHARE_TUNABLES(X)                                                               \
+	X(SLICE_US, "slice_us", 5000, 100, 100000, "slice of every task (us)")               \
+	X(LAG_US, "lag_us", 5000, 0, 1000000,                                                \
+	  "most CPU time (us, at the task's share) a task that slept may come back ahead by") \
+	X(BW_TICK_US, "bw_tick_us", 1000, 100, 100000,                                       \
+	  "how often throttled cgroups are checked for the end of their period (us)")
+
+SCXPP_TUNABLES_ENUM(fairshare_tunable, FAIRSHARE_TUNABLES);
 
 #endif /* SCXPP_EXAMPLES_FAIRSHARE_INTF_H_ */

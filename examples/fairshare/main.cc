@@ -21,11 +21,14 @@
 #include "fairshare.skel.h"
 #include "fairshare_intf.h"
 #include "fmt/format.h"
+#include "scxpp/control.h"
 #include "scxpp/dsq_plan.h"
 #include "scxpp/features.h"
 #include "scxpp/runner.h"
 #include "scxpp/topology.h"
 
+// --slice_us, --lag_us and --bw_tick_us are the start values of the live tunables of the
+// same names (fairshare_intf.h has their ranges).
 ABSL_FLAG(uint32_t, slice_us, 5000, "Slice of every task (us).");
 ABSL_FLAG(uint32_t, lag_us, 5000,
           "Most CPU time (us, at the task's share) a task that slept may come back ahead by.");
@@ -41,24 +44,27 @@ ABSL_FLAG(bool, report, true, "Print a per-cgroup table (CPU time, throttles) at
 namespace {
 
 absl::Status CheckFlags() {
-  const uint32_t slice = absl::GetFlag(FLAGS_slice_us);
-  const uint32_t lag = absl::GetFlag(FLAGS_lag_us);
-  const uint32_t tick = absl::GetFlag(FLAGS_bw_tick_us);
-  if (slice < 100 || slice > 100000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--slice_us=", slice, " is out of range: give 100..100000"));
-  }
-  if (lag > 1000000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--lag_us=", lag, " is out of range: give 0..1000000"));
-  }
   if (absl::GetFlag(FLAGS_cpu_max_poll_ms) < 10) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--cpu_max_poll_ms=", absl::GetFlag(FLAGS_cpu_max_poll_ms), " is too small: give >= 10"));
   }
-  if (tick < 100 || tick > 100000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--bw_tick_us=", tick, " is out of range: give 100..100000"));
+  return absl::OkStatus();
+}
+
+// Start values of the live tunables: the flags of the same names, range-checked.
+absl::Status SetTunables(fairshare& skel) {
+  absl::StatusOr<scxpp::Tunables> t =
+      scxpp::Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(FAIRSHARE_TUNABLES));
+  if (!t.ok()) return t.status();
+  const std::pair<const char*, uint64_t> start[] = {
+      {"slice_us", absl::GetFlag(FLAGS_slice_us)},
+      {"lag_us", absl::GetFlag(FLAGS_lag_us)},
+      {"bw_tick_us", absl::GetFlag(FLAGS_bw_tick_us)},
+  };
+  for (const auto& [name, value] : start) {
+    if (absl::Status s = t->Set(name, value); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", s.message()));
+    }
   }
   return absl::OkStatus();
 }
@@ -170,6 +176,87 @@ void Report(scxpp::SchedulerBase& s) {
   std::fflush(stdout);
 }
 
+// Table "tenants": a tenant's weight and cap changed while fairshare runs, over its
+// cpu.weight and cpu.max (`scxppctl table fairshare tenants add /sys/fs/cgroup/t1
+// weight=300 quota_us=50000`). Checked here, applied by the BPF timer within 50 ms, kept
+// across restarts.
+class Overrides {
+ public:
+  static std::vector<scxpp::TunableDesc> Fields() {
+    return {{"weight", "its weight instead of cpu.weight (0: cpu.weight)", 0, 0, 10000},
+            {"quota_us", "CPU time per period instead of cpu.max (us; 0: cpu.max)", 0, 0,
+             1000000000},
+            {"period_us", "the cap's period (us)", 100000, 1000, 1000000}};
+  }
+
+  void Bind(fairshare* skel) { skel_ = skel; }
+
+  // The overrides into a freshly loaded scheduler (after a restart).
+  absl::Status Reapply() {
+    for (const auto& [id, o] : overrides_) {
+      if (absl::Status s = Write(id, o); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> Handle(scxpp::TableOp op, const scxpp::TableKey& key,
+                                     const std::vector<uint64_t>& f) {
+    if (op == scxpp::TableOp::kList) {
+      const std::map<uint64_t, std::string> paths = CgroupPaths(absl::GetFlag(FLAGS_cgroup_root));
+      std::string out;
+      for (const auto& [id, o] : overrides_) {
+        auto p = paths.find(id);
+        absl::StrAppend(&out, p != paths.end() ? p->second : absl::StrCat("cgroup:", id),
+                        " weight=", o.weight, " quota_us=", o.quota_us, " period_us=",
+                        o.period_us, "\n");
+      }
+      return out;
+    }
+    if (skel_ == nullptr) return absl::UnavailableError("fairshare is not loaded");
+    fairshare_cgroup c{};
+    bpf_map* cgroups = bpf_object__find_map_by_name(skel_->obj, "fairshare_cgroups");
+    if (cgroups == nullptr || bpf_map_lookup_elem(bpf_map__fd(cgroups), &key.id, &c) != 0) {
+      return absl::NotFoundError(absl::StrCat(key.ToString(),
+                                              " is not a cgroup fairshare schedules"));
+    }
+    if (op == scxpp::TableOp::kRemove) {
+      if (overrides_.erase(key.id) == 0) {
+        return absl::NotFoundError(absl::StrCat(key.ToString(), " has no override"));
+      }
+      if (absl::Status s = Write(key.id, {}); !s.ok()) return s;
+      return absl::StrCat(key.ToString(), ": back to cpu.weight ", c.cpu_weight, " and cpu.max");
+    }
+    fairshare_override o{};
+    o.weight = static_cast<uint32_t>(f.size() > 0 ? f[0] : 0);
+    o.quota_us = f.size() > 1 ? f[1] : 0;
+    o.period_us = f.size() > 2 ? f[2] : 100000;
+    if (o.quota_us != 0 && o.quota_us < 1000) {
+      return absl::InvalidArgumentError("quota_us must be 0 (no override) or >= 1000");
+    }
+    if (o.quota_us != 0 && !absl::GetFlag(FLAGS_bandwidth)) {
+      return absl::FailedPreconditionError("caps are off (--bandwidth=false): only weight applies");
+    }
+    if (absl::Status s = Write(key.id, o); !s.ok()) return s;
+    overrides_[key.id] = o;
+    return absl::StrCat(key.ToString(), ": weight ", o.weight ? o.weight : c.cpu_weight,
+                        o.quota_us ? absl::StrCat(", cap ", o.quota_us, "/", o.period_us, " us")
+                                   : std::string(", cap from cpu.max"));
+  }
+
+ private:
+  absl::Status Write(uint64_t id, const fairshare_override& o) {
+    bpf_map* map = bpf_object__find_map_by_name(skel_->obj, "fairshare_overrides");
+    if (map == nullptr || bpf_map_update_elem(bpf_map__fd(map), &id, &o, BPF_ANY) != 0) {
+      return absl::ResourceExhaustedError("cannot write the override (table full?)");
+    }
+    ++skel_->bss->override_gen;
+    return absl::OkStatus();
+  }
+
+  fairshare* skel_ = nullptr;
+  std::map<uint64_t, fairshare_override> overrides_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -192,7 +279,12 @@ int main(int argc, char** argv) {
 
   fairshare* current = nullptr;  // the loaded skeleton (again after a restart)
   CpuMaxPoller poller;
+  Overrides overrides;
   scxpp::RunHooks hooks;
+  hooks.loaded = [&](scxpp::SchedulerBase&) {
+    overrides.Bind(current);
+    return overrides.Reapply();
+  };
   if (absl::GetFlag(FLAGS_report)) hooks.final_report = Report;
   if (poll_cpu_max) {
     hooks.poll = [&](scxpp::SchedulerBase& s) {
@@ -204,13 +296,19 @@ int main(int argc, char** argv) {
       [&](fairshare& skel) -> absl::Status {
         current = &skel;
         auto* ro = skel.rodata;
-        ro->slice_ns = uint64_t{absl::GetFlag(FLAGS_slice_us)} * 1000;
-        ro->lag_ns = uint64_t{absl::GetFlag(FLAGS_lag_us)} * 1000;
-        ro->bw_tick_ns = uint64_t{absl::GetFlag(FLAGS_bw_tick_us)} * 1000;
+        if (absl::Status s = SetTunables(skel); !s.ok()) return s;
         ro->bandwidth = absl::GetFlag(FLAGS_bandwidth);
         const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) = scxpp::MakeDsqPlan(
             *topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_USER}, 0, /*nr_user=*/FAIRSHARE_MAX_CAPPED);
         return absl::OkStatus();
       },
-      SCXPP_STATS_DESCS(FAIRSHARE_STATS), std::move(hooks));
+      scxpp::ControlSpec{
+          SCXPP_STATS_DESCS(FAIRSHARE_STATS),
+          SCXPP_TUNABLE_DESCS(FAIRSHARE_TUNABLES),
+          {{"tenants", "a tenant's weight and cap (cgroup), over its cpu.weight and cpu.max",
+            scxpp::KeyKind::kCgroup, Overrides::Fields(), "",
+            [&](scxpp::TableOp op, const scxpp::TableKey& key, const std::vector<uint64_t>& f) {
+              return overrides.Handle(op, key, f);
+            }}}},
+      std::move(hooks));
 }

@@ -34,7 +34,7 @@
  * Costs, and what to change when you adapt it. Picking a victim CPU scans the CPUs when the
  * previous one runs a critical task (O(nr_cpus), only on saturated machines). Preempting
  * costs the victim its cache warmth; machines with many critical tasks per CPU may prefer
- * to queue (set --preempt=false) and rely on short slices.
+ * to queue (set preempt to 0) and rely on short slices.
  */
 #include <scxpp/bpf/scxpp.bpf.h>
 
@@ -42,24 +42,54 @@
 
 char _license[] SEC("license") = "GPL";
 
-/* Knobs, set by main.cc before load. */
-const volatile u64 slice_ns = 5ULL * 1000 * 1000;
-const volatile u64 min_slice_ns = 500ULL * 1000;
-const volatile u64 crit_max_burst_ns = 1000ULL * 1000;
-const volatile u64 crit_max_interval_ns = 50ULL * 1000 * 1000;
-const volatile bool auto_detect = true;
-const volatile bool nice_critical = true;
-const volatile bool preempt = true;
+/* Live knobs (lowlat_intf.h): start values from main.cc's flags, changed at run time with
+ * `scxppctl set lowlat KEY VALUE`. Read through the functions below. */
+SCXPP_TUNABLES(LOWLAT_TUNABLES);
 const volatile u32 nr_cpu_ids = 1;
-const volatile u32 max_auto_critical = 4; /* most tasks --auto may mark critical at once */
 
-/* Explicit selectors. */
-const volatile u32 nr_crit_pids;
-const volatile s32 crit_pids[LOWLAT_MAX_PIDS];
-const volatile u32 nr_crit_comms;
-const volatile u64 crit_comms[LOWLAT_MAX_COMMS][2]; /* 16-byte comm as two words */
-const volatile u32 nr_crit_cgroups;
-const volatile u64 crit_cgroups[LOWLAT_MAX_CGROUPS]; /* cgroup ids (inode numbers) */
+static __always_inline u64 slice_ns(void)
+{
+	return scxpp_tunable(SLICE_US) * 1000;
+}
+
+static __always_inline u64 min_slice_ns(void)
+{
+	u64 min = scxpp_tunable(MIN_SLICE_US), slice = scxpp_tunable(SLICE_US);
+
+	return (min < slice ? min : slice) * 1000;
+}
+
+static __always_inline u64 crit_max_burst_ns(void)
+{
+	return scxpp_tunable(CRIT_MAX_BURST_US) * 1000;
+}
+
+/*
+ * Explicit selectors: tasks, command names and cgroups that are critical whatever they do.
+ * Filled by main.cc from --pid/--comm/--cgroup, and changed while lowlat runs with
+ * `scxppctl table lowlat critical_pids add 1234` (the maps are pinned; see main.cc). A
+ * change applies from the task's next wakeup. Values are 1 (membership only).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOWLAT_MAX_PIDS);
+	__type(key, u32);
+	__type(value, u64);
+} crit_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOWLAT_MAX_COMMS);
+	__type(key, char[16]);
+	__type(value, u64);
+} crit_comms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOWLAT_MAX_CGROUPS);
+	__type(key, u64); /* cgroup id: the cgroup v2 directory's inode number */
+	__type(value, u64);
+} crit_cgroups SEC(".maps");
 
 SCXPP_DSQ_PLAN_DEFINE(); /* shared:0 = the fair queue, user:0 = queued critical wakeups */
 SCXPP_STATS_MAP(SCXPP_NR_STATS);
@@ -106,35 +136,23 @@ void bpf_cgroup_release(struct cgroup *cgrp) __ksym __weak;
 
 static bool selected_explicitly(struct task_struct *p)
 {
-	u32 i;
+	char comm[16];
+	u32 pid = p->pid;
 
-	if (nice_critical && p->scx.weight > SCXPP_WEIGHT_DFL)
+	if (scxpp_tunable(NICE_CRITICAL) && p->scx.weight > SCXPP_WEIGHT_DFL)
 		return true;
-	bpf_for(i, 0, nr_crit_pids) {
-		if (i < LOWLAT_MAX_PIDS && crit_pids[i] == p->pid)
-			return true;
-	}
-	if (nr_crit_comms) {
-		u64 comm[2] = {};
-
-		bpf_probe_read_kernel(comm, sizeof(comm), p->comm);
-		bpf_for(i, 0, nr_crit_comms) {
-			if (i < LOWLAT_MAX_COMMS && crit_comms[i][0] == comm[0] &&
-			    crit_comms[i][1] == comm[1])
-				return true;
-		}
-	}
-	if (nr_crit_cgroups && bpf_ksym_exists(scx_bpf_task_cgroup)) {
+	if (bpf_map_lookup_elem(&crit_pids, &pid))
+		return true;
+	/* The kernel keeps comm NUL-padded to 16 bytes: the key as userspace writes it. */
+	if (bpf_probe_read_kernel(comm, sizeof(comm), p->comm) == 0 &&
+	    bpf_map_lookup_elem(&crit_comms, comm))
+		return true;
+	if (bpf_ksym_exists(scx_bpf_task_cgroup)) {
 		struct cgroup *cgrp = scx_bpf_task_cgroup(p);
 		u64 id = cgrp->kn->id;
-		bool found = false;
 
 		bpf_cgroup_release(cgrp);
-		bpf_for(i, 0, nr_crit_cgroups) {
-			if (i < LOWLAT_MAX_CGROUPS && crit_cgroups[i] == id)
-				found = true;
-		}
-		if (found)
+		if (bpf_map_lookup_elem(&crit_cgroups, &id))
 			return true;
 	}
 	return false;
@@ -153,8 +171,9 @@ static void set_critical(struct task_ctx *tctx, bool crit, bool by_auto)
 static void classify(struct task_struct *p, struct task_ctx *tctx)
 {
 	bool explicit = selected_explicitly(p);
-	bool behaves = auto_detect && tctx->nr_wakes >= 4 && tctx->avg_burst <= crit_max_burst_ns &&
-		       tctx->avg_interval <= crit_max_interval_ns;
+	bool behaves = scxpp_tunable(AUTO) && tctx->nr_wakes >= 4 &&
+		       tctx->avg_burst <= crit_max_burst_ns() &&
+		       tctx->avg_interval <= scxpp_tunable(CRIT_MAX_INTERVAL_US) * 1000;
 	bool crit;
 
 	/*
@@ -162,7 +181,7 @@ static void classify(struct task_struct *p, struct task_ctx *tctx)
 	 * wakeup-heavy crowd (a message-passing benchmark, a build) also wakes often and runs
 	 * briefly, but giving all of it priority would only make it preempt itself.
 	 */
-	if (behaves && !tctx->auto_crit && nr_auto_critical >= max_auto_critical)
+	if (behaves && !tctx->auto_crit && nr_auto_critical >= scxpp_tunable(MAX_AUTO_CRITICAL))
 		behaves = false;
 	crit = explicit || behaves;
 	if (crit && !tctx->critical)
@@ -199,7 +218,7 @@ s32 SCXPP_OPS(lowlat_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_f
 			scxpp_stat_inc(SCXPP_STAT_CRIT_WAKEUPS);
 			set_cpu_crit(cpu, 1);
 		}
-		scxpp_dispatch_local(p, tctx && tctx->critical ? crit_max_burst_ns : slice_ns, 0);
+		scxpp_dispatch_local(p, tctx && tctx->critical ? crit_max_burst_ns() : slice_ns(), 0);
 	}
 	return cpu;
 }
@@ -211,16 +230,16 @@ void SCXPP_OPS(lowlat_enqueue, struct task_struct *p, u64 enq_flags)
 	s32 victim;
 
 	if (!tctx) {
-		scxpp_dsq_insert(p, FAIR_DSQ, slice_ns, enq_flags);
+		scxpp_dsq_insert(p, FAIR_DSQ, slice_ns(), enq_flags);
 		return;
 	}
 	if (tctx->critical && (enq_flags & SCXPP_ENQ_WAKEUP)) {
 		scxpp_stat_inc(SCXPP_STAT_CRIT_WAKEUPS);
-		victim = preempt ? pick_victim(p) : -1;
+		victim = scxpp_tunable(PREEMPT) ? pick_victim(p) : -1;
 		if (victim >= 0) {
 			set_cpu_crit(victim, 1); /* reserved: the next critical wakeup goes elsewhere */
 			scxpp_stat_inc(SCXPP_STAT_PREEMPTS);
-			scxpp_dsq_insert(p, SCX_DSQ_LOCAL_ON | victim, crit_max_burst_ns,
+			scxpp_dsq_insert(p, SCX_DSQ_LOCAL_ON | victim, crit_max_burst_ns(),
 					 enq_flags | SCXPP_ENQ_PREEMPT);
 			return;
 		}
@@ -234,13 +253,14 @@ void SCXPP_OPS(lowlat_enqueue, struct task_struct *p, u64 enq_flags)
 		victim = scx_bpf_task_cpu(p);
 		if (victim >= 0 && bpf_cpumask_test_cpu(victim, p->cpus_ptr) &&
 		    !scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL_ON | victim))
-			scxpp_dsq_insert(p, SCX_DSQ_LOCAL_ON | victim, crit_max_burst_ns, enq_flags);
+			scxpp_dsq_insert(p, SCX_DSQ_LOCAL_ON | victim, crit_max_burst_ns(), enq_flags);
 		else /* one waiter per CPU at most: the rest wait where any CPU can take them */
-			scxpp_dsq_insert(p, CRIT_DSQ, crit_max_burst_ns, enq_flags);
+			scxpp_dsq_insert(p, CRIT_DSQ, crit_max_burst_ns(), enq_flags);
 		return;
 	}
-	vtime = scxpp_vtime_clamp_lag(tctx->vtime, vtime_now, slice_ns);
-	slice = scxpp_slice_scaled(slice_ns, scx_bpf_dsq_nr_queued(FAIR_DSQ), min_slice_ns);
+	slice = slice_ns();
+	vtime = scxpp_vtime_clamp_lag(tctx->vtime, vtime_now, slice);
+	slice = scxpp_slice_scaled(slice, scx_bpf_dsq_nr_queued(FAIR_DSQ), min_slice_ns());
 	scxpp_stat_inc(SCXPP_STAT_QUEUED);
 	scxpp_dsq_insert_vtime(p, FAIR_DSQ, slice, vtime, enq_flags);
 }
@@ -302,7 +322,7 @@ void SCXPP_OPS(lowlat_stopping, struct task_struct *p, bool runnable)
 	 * at once. Smaller overruns (a periodic task catching up on a missed period) only move
 	 * the average, which decides at the next wakeup: hysteresis, not flapping.
 	 */
-	if (tctx->critical && tctx->burst > CRIT_DEMOTE_FACTOR * crit_max_burst_ns) {
+	if (tctx->critical && tctx->burst > CRIT_DEMOTE_FACTOR * crit_max_burst_ns()) {
 		set_critical(tctx, false, false);
 		scxpp_stat_inc(SCXPP_STAT_CPU_BOUND);
 	}

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Shared by lowlat.bpf.c and main.cc: selector limits and the stats list. */
+/* Shared by lowlat.bpf.c and main.cc: selector limits, the stats and tunables lists. */
 #ifndef SCXPP_EXAMPLES_LOWLAT_INTF_H_
 #define SCXPP_EXAMPLES_LOWLAT_INTF_H_
 
 #include <scxpp/bpf/stats_common.h>
+#include <scxpp/bpf/tunables_common.h>
 
-#define LOWLAT_MAX_PIDS 64    /* --pid selectors */
-#define LOWLAT_MAX_COMMS 16   /* --comm selectors */
-#define LOWLAT_MAX_CGROUPS 16 /* --cgroup selectors */
+/* Capacity of the selector tables (--pid/--comm/--cgroup, and scxppctl table ... add). */
+#define LOWLAT_MAX_PIDS 1024
+#define LOWLAT_MAX_COMMS 256
+#define LOWLAT_MAX_CGROUPS 256
 
 /* id, name, description */
 #define LOWLAT_STATS(X)                                                                    \
@@ -21,5 +23,26 @@
 	X(QUEUED, "queued", "non-critical tasks queued by weighted vtime")
 
 SCXPP_STATS_ENUM(lowlat_stat, LOWLAT_STATS);
+
+/* Live tunables (scxppctl set lowlat KEY VALUE): id, name, default, min, max, description. */
+#define LOWLAT_TUNABLES(X)                                                                   \
+	X(SLICE_US, "slice_us", 5000, 100, 100000,                                            \
+	  "slice of non-critical tasks when nothing waits (us)")                              \
+	X(MIN_SLICE_US, "min_slice_us", 500, 50, 100000,                                      \
+	  "shortest slice under contention (us); at most slice_us")                           \
+	X(CRIT_MAX_BURST_US, "crit_max_burst_us", 1000, 10, 1000000,                          \
+	  "auto: most CPU time per wakeup (average) of a critical task, and its slice; "      \
+	  "running 4x this without sleeping demotes any critical task (us)")                  \
+	X(CRIT_MAX_INTERVAL_US, "crit_max_interval_us", 50000, 100, 10000000,                 \
+	  "auto: longest average time between wakeups of a critical task (us)")              \
+	X(AUTO, "auto", 1, 0, 1, "detect critical tasks: they wake often and run briefly (0/1)") \
+	X(MAX_AUTO_CRITICAL, "max_auto_critical", 4, 0, 1024,                                 \
+	  "most tasks auto-detection marks critical at once (selected ones do not count)")    \
+	X(NICE_CRITICAL, "nice_critical", 1, 0, 1,                                            \
+	  "tasks with a negative nice value are critical (0/1)")                              \
+	X(PREEMPT, "preempt", 1, 0, 1,                                                        \
+	  "a critical wakeup may preempt a non-critical task when no CPU is idle (0/1)")
+
+SCXPP_TUNABLES_ENUM(lowlat_tunable, LOWLAT_TUNABLES);
 
 #endif /* SCXPP_EXAMPLES_LOWLAT_INTF_H_ */

@@ -15,12 +15,15 @@
 #include "absl/strings/str_cat.h"
 #include "lowlat.skel.h"
 #include "lowlat_intf.h"
+#include "scxpp/control.h"
 #include "scxpp/dsq_plan.h"
 #include "scxpp/runner.h"
 #include "scxpp/topology.h"
 
 // List flags take comma-separated values (--pid=12,34); like every absl flag, a repeated
-// flag replaces the earlier value instead of adding to it.
+// flag replaces the earlier value instead of adding to it. They fill the tables
+// critical_pids/_comms/_cgroups, which `scxppctl table lowlat ...` changes at run time; the
+// numeric flags are the start values of the live tunables of the same names.
 ABSL_FLAG(std::vector<std::string>, pid, {},
           "Thread ids to treat as latency-critical, comma-separated (--pid=12,34).");
 ABSL_FLAG(std::vector<std::string>, comm, {},
@@ -44,53 +47,41 @@ ABSL_FLAG(uint32_t, min_slice_us, 500, "Shortest slice under contention (us).");
 
 namespace {
 
+// The selector tables, published for `scxppctl table lowlat <table> add|remove|list KEY`.
+std::vector<scxpp::TableDesc> Tables() {
+  return {
+      {"critical_pids", "threads that are latency-critical whatever they do", scxpp::KeyKind::kPid,
+       {}, "crit_pids", {}},
+      {"critical_comms", "command names whose threads are latency-critical",
+       scxpp::KeyKind::kComm, {}, "crit_comms", {}},
+      {"critical_cgroups", "cgroups whose tasks are latency-critical", scxpp::KeyKind::kCgroup,
+       {}, "crit_cgroups", {}},
+  };
+}
+
 // Everything the flags select, validated before anything is loaded.
-struct Selectors {
-  std::vector<int32_t> pids;
-  std::vector<std::string> comms;
-  std::vector<uint64_t> cgroups;
+struct Selection {
+  const char* flag;
+  size_t table;  // Index in Tables().
+  std::vector<scxpp::TableKey> keys;
 };
 
-absl::StatusOr<Selectors> ParseSelectors() {
-  Selectors s;
-  for (const std::string& p : absl::GetFlag(FLAGS_pid)) {
-    int32_t v = 0;
-    if (!absl::SimpleAtoi(p, &v) || v <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--pid: '", p, "' is not a thread id (a positive integer)"));
+absl::StatusOr<std::vector<Selection>> ParseSelectors() {
+  std::vector<Selection> out = {{"--pid", 0, {}}, {"--comm", 1, {}}, {"--cgroup", 2, {}}};
+  const std::vector<std::string> values[] = {absl::GetFlag(FLAGS_pid), absl::GetFlag(FLAGS_comm),
+                                             absl::GetFlag(FLAGS_cgroup)};
+  const scxpp::KeyKind kinds[] = {scxpp::KeyKind::kPid, scxpp::KeyKind::kComm,
+                                  scxpp::KeyKind::kCgroup};
+  for (size_t i = 0; i < out.size(); ++i) {
+    for (const std::string& v : values[i]) {
+      absl::StatusOr<scxpp::TableKey> k = scxpp::ParseTableKey(kinds[i], v);
+      if (!k.ok()) {
+        return absl::Status(k.status().code(), absl::StrCat(out[i].flag, ": ", k.status().message()));
+      }
+      out[i].keys.push_back(*k);
     }
-    s.pids.push_back(v);
   }
-  for (const std::string& c : absl::GetFlag(FLAGS_comm)) {
-    if (c.empty() || c.size() > 15) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--comm: '", c, "' must be 1..15 characters (the kernel truncates names to 15)"));
-    }
-    s.comms.push_back(c);
-  }
-  for (const std::string& path : absl::GetFlag(FLAGS_cgroup)) {
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      return absl::InvalidArgumentError(absl::StrCat("--cgroup: ", path, ": ",
-                                                     errno ? strerror(errno) : "not a directory",
-                                                     "; give a cgroup v2 directory path"));
-    }
-    if (stat((path + "/cgroup.procs").c_str(), &st) != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--cgroup: ", path, " is not a cgroup v2 directory (no cgroup.procs)"));
-    }
-    // On cgroup v2 a cgroup's id is its directory's inode number.
-    struct stat dir;
-    stat(path.c_str(), &dir);
-    s.cgroups.push_back(dir.st_ino);
-  }
-  if (s.pids.size() > LOWLAT_MAX_PIDS || s.comms.size() > LOWLAT_MAX_COMMS ||
-      s.cgroups.size() > LOWLAT_MAX_CGROUPS) {
-    return absl::InvalidArgumentError(absl::StrCat("too many selectors: at most ",
-                                                   LOWLAT_MAX_PIDS, " --pid, ", LOWLAT_MAX_COMMS,
-                                                   " --comm, ", LOWLAT_MAX_CGROUPS, " --cgroup"));
-  }
-  return s;
+  return out;
 }
 
 }  // namespace
@@ -98,48 +89,53 @@ absl::StatusOr<Selectors> ParseSelectors() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("lowlat: run latency-critical tasks the moment they wake");
   absl::ParseCommandLine(argc, argv);
-  const uint32_t slice_us = absl::GetFlag(FLAGS_slice_us);
-  const uint32_t min_slice_us = absl::GetFlag(FLAGS_min_slice_us);
-  if (slice_us < 100 || slice_us > 100000 || min_slice_us < 50 || min_slice_us > slice_us) {
-    fprintf(stderr, "error: need 100 <= --slice_us <= 100000 and 50 <= --min_slice_us <= "
-                    "--slice_us (got %u and %u)\n", slice_us, min_slice_us);
-    return scxpp::kExitStartFailed;
-  }
-  if (absl::GetFlag(FLAGS_crit_max_burst_us) == 0 || absl::GetFlag(FLAGS_crit_max_interval_us) == 0) {
-    fprintf(stderr, "error: --crit_max_burst_us and --crit_max_interval_us must be positive\n");
-    return scxpp::kExitStartFailed;
-  }
-  absl::StatusOr<Selectors> sel = ParseSelectors();
+  absl::StatusOr<std::vector<Selection>> sel = ParseSelectors();
   if (!sel.ok()) return scxpp::internal::ReportStartError(sel.status());
   absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();
   if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());
 
   return scxpp::RunWithFlags<lowlat>(
       &lowlat__open_opts,
-      [&](lowlat& skel) {
+      [&](lowlat& skel) -> absl::Status {
         auto* ro = skel.rodata;
-        ro->slice_ns = uint64_t{slice_us} * 1000;
-        ro->min_slice_ns = uint64_t{min_slice_us} * 1000;
-        ro->crit_max_burst_ns = uint64_t{absl::GetFlag(FLAGS_crit_max_burst_us)} * 1000;
-        ro->crit_max_interval_ns = uint64_t{absl::GetFlag(FLAGS_crit_max_interval_us)} * 1000;
-        ro->auto_detect = absl::GetFlag(FLAGS_auto);
-        ro->nice_critical = absl::GetFlag(FLAGS_nice_critical);
-        ro->preempt = absl::GetFlag(FLAGS_preempt);
-        ro->max_auto_critical = absl::GetFlag(FLAGS_max_auto_critical);
-        ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
-        ro->nr_crit_pids = sel->pids.size();
-        for (size_t i = 0; i < sel->pids.size(); ++i) ro->crit_pids[i] = sel->pids[i];
-        ro->nr_crit_comms = sel->comms.size();
-        for (size_t i = 0; i < sel->comms.size(); ++i) {
-          char comm[16] = {};
-          memcpy(comm, sel->comms[i].data(), sel->comms[i].size());
-          memcpy(ro->crit_comms[i], comm, sizeof(comm));
+        // Start values of the live tunables, each checked against its range.
+        absl::StatusOr<scxpp::Tunables> t =
+            scxpp::Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(LOWLAT_TUNABLES));
+        if (!t.ok()) return t.status();
+        const std::pair<const char*, uint64_t> start[] = {
+            {"slice_us", absl::GetFlag(FLAGS_slice_us)},
+            {"min_slice_us", absl::GetFlag(FLAGS_min_slice_us)},
+            {"crit_max_burst_us", absl::GetFlag(FLAGS_crit_max_burst_us)},
+            {"crit_max_interval_us", absl::GetFlag(FLAGS_crit_max_interval_us)},
+            {"auto", absl::GetFlag(FLAGS_auto)},
+            {"max_auto_critical", absl::GetFlag(FLAGS_max_auto_critical)},
+            {"nice_critical", absl::GetFlag(FLAGS_nice_critical)},
+            {"preempt", absl::GetFlag(FLAGS_preempt)},
+        };
+        for (const auto& [name, value] : start) {
+          if (absl::Status s = t->Set(name, value); !s.ok()) {
+            return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", s.message()));
+          }
         }
-        ro->nr_crit_cgroups = sel->cgroups.size();
-        for (size_t i = 0; i < sel->cgroups.size(); ++i) ro->crit_cgroups[i] = sel->cgroups[i];
+        if (absl::GetFlag(FLAGS_min_slice_us) > absl::GetFlag(FLAGS_slice_us)) {
+          return absl::InvalidArgumentError("--min_slice_us exceeds --slice_us");
+        }
+        ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
         const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) =
             scxpp::MakeDsqPlan(*topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_USER}, 0, /*nr_user=*/1);
         return absl::OkStatus();
       },
-      SCXPP_STATS_DESCS(LOWLAT_STATS));
+      scxpp::ControlSpec{SCXPP_STATS_DESCS(LOWLAT_STATS), SCXPP_TUNABLE_DESCS(LOWLAT_TUNABLES),
+                         Tables()},
+      scxpp::RunHooks{.loaded = [&](scxpp::SchedulerBase& s) -> absl::Status {
+        const std::vector<scxpp::TableDesc> tables = Tables();
+        for (const Selection& sl : *sel) {
+          for (const scxpp::TableKey& k : sl.keys) {
+            if (absl::Status st = scxpp::PutTableEntry(s, tables[sl.table], k); !st.ok()) {
+              return absl::Status(st.code(), absl::StrCat(sl.flag, ": ", st.message()));
+            }
+          }
+        }
+        return absl::OkStatus();
+      }});
 }

@@ -16,7 +16,7 @@
 ///
 /// While it runs, the runner publishes a **control directory** in bpffs,
 /// `/sys/fs/bpf/scxpp/<name>/` (ControlDir): the stats map (`stats`), the tunables map
-/// (`tunables`), each direct table's map (`table.<table>`), a description of all of them
+/// (`tunables`), each direct table's map (`table_<table>`), a description of all of them
 /// (`meta`, a frozen array map: names, ranges, descriptions, the owner's pid) and, when a
 /// table has a handler, a request map (`requests`) the runner serves every 100 ms. The
 /// directory is removed when the scheduler detaches, and a stale one (its owner died) is
@@ -133,6 +133,12 @@ struct TableDesc {
 
 /// Everything a scheduler offers for live control.
 struct ControlSpec {
+  /// From a stats list alone (so a plain list converts), or from all three.
+  ControlSpec(std::vector<StatDesc> stats_list = {}, std::vector<TunableDesc> tunables_list = {},
+              std::vector<TableDesc> tables_list = {})
+      : stats(std::move(stats_list)),
+        tunables(std::move(tunables_list)),
+        tables(std::move(tables_list)) {}
   std::vector<StatDesc> stats;        ///< Its counters (the stats list).
   std::vector<TunableDesc> tunables;  ///< Its tunables list, in list order.
   std::vector<TableDesc> tables;      ///< Its per-entity tables.
@@ -166,6 +172,16 @@ class Tunables {
   volatile uint64_t* values_;
   std::vector<TunableDesc> descs_;
 };
+
+/// Adds or replaces entry `key` of direct table `table` in the scheduler's own object: what
+/// a scheduler's RunHooks::loaded uses to put its flags' selections in place. `fields` are
+/// the entry's values in field order (empty: every field's default; a membership-only table
+/// stores 1); each is checked against its range.
+/// @return OK; kInvalidArgument for a handled table, a key of the wrong kind, a wrong number
+///         of fields or a value out of range; kNotFound when the object has no such map;
+///         kResourceExhausted when the table is full; kInternal for other kernel errors.
+absl::Status PutTableEntry(SchedulerBase& sched, const TableDesc& table, const TableKey& key,
+                           std::vector<uint64_t> fields = {});
 
 /// Where control directories live unless told otherwise.
 inline constexpr char kDefaultControlRoot[] = "/sys/fs/bpf/scxpp";

@@ -29,6 +29,10 @@ enum RunExitStatus : int {
 /// A scheduler's own work while Run() runs it, e.g. feeding a map from userspace or printing
 /// a table of its own at the end. Each hook is optional; all run on Run()'s thread.
 struct RunHooks {
+  /// After each load, before attaching (also after a restart): fill maps the scheduler needs
+  /// from the start, e.g. a direct table's entries from flags (PutTableEntry()). An error
+  /// ends the run with kExitStartFailed before anything is attached.
+  std::function<absl::Status(SchedulerBase&)> loaded;
   /// Right after each attach (also after a restart). An error detaches and ends the run
   /// with kExitSchedError.
   std::function<absl::Status(SchedulerBase&)> attached;
@@ -94,23 +98,12 @@ int Run(typename Scheduler<Skel>::OpenFn open, typename Scheduler<Skel>::Configu
       options);
 }
 
-/// Run() with the shared flags (RunOptionsFromFlags()) and the scheduler's counter list:
-/// what a scheduler's main() calls after absl::ParseCommandLine(). A bad shared flag is
-/// reported on stderr and returns kExitStartFailed before anything is loaded. `hooks` is
-/// the scheduler's own work while it runs (see RunHooks).
-template <typename Skel>
-int RunWithFlags(typename Scheduler<Skel>::OpenFn open,
-                 typename Scheduler<Skel>::ConfigureFn configure, std::vector<StatDesc> stats,
-                 RunHooks hooks = {}) {
-  absl::StatusOr<RunOptions> options = RunOptionsFromFlags();
-  if (!options.ok()) return internal::ReportStartError(options.status());
-  options->stats = std::move(stats);
-  options->hooks = std::move(hooks);
-  return Run<Skel>(open, std::move(configure), *options);
-}
-
-/// RunWithFlags() for a scheduler with live control: its counters, tunables and tables
-/// (ControlSpec), published for `scxppctl` while it runs.
+/// Run() with the shared flags (RunOptionsFromFlags()) and what the scheduler offers: its
+/// counters, and for live control its tunables and tables (ControlSpec; a plain stats list
+/// converts), published for `scxppctl` while it runs. What a scheduler's main() calls
+/// after absl::ParseCommandLine(). A bad shared flag is reported on stderr and returns
+/// kExitStartFailed before anything is loaded. `hooks` is the scheduler's own work while it
+/// runs (see RunHooks).
 template <typename Skel>
 int RunWithFlags(typename Scheduler<Skel>::OpenFn open,
                  typename Scheduler<Skel>::ConfigureFn configure, ControlSpec spec,
