@@ -213,10 +213,10 @@ TEST_F(FairshareVmTest, BadFlagsAreRefusedBeforeAttaching) {
   struct Case {
     std::string flag, message;
   } cases[] = {
-      {"--slice_us=0", "--slice_us=0 is out of range"},
+      {"--slice_us=0", "--slice_us: 0 is out of range for slice_us (100..100000)"},
       {"--slice_us=-5", "slice_us"},
-      {"--lag_us=5000000", "--lag_us=5000000 is out of range"},
-      {"--bw_tick_us=10", "--bw_tick_us=10 is out of range"},
+      {"--lag_us=5000000", "--lag_us: 5000000 is out of range"},
+      {"--bw_tick_us=10", "--bw_tick_us: 10 is out of range"},
   };
   for (const Case& c : cases) {
     testing::RunResult r = RunCommand({SCXPP_FAIRSHARE_BIN, c.flag}, absl::Seconds(30));

@@ -176,11 +176,11 @@ TEST_F(LowlatVmTest, BadSelectorsAreRefusedBeforeAttaching) {
   struct Case {
     std::string flag, message;
   } cases[] = {
-      {"--cgroup=/sys/fs/cgroup/no-such-group", "--cgroup: /sys/fs/cgroup/no-such-group"},
-      {"--cgroup=/tmp", "is not a cgroup v2 directory"},
-      {"--pid=12ab", "--pid: '12ab' is not a thread id"},
-      {"--pid=-4", "--pid: '-4' is not a thread id"},
-      {"--comm=a-name-longer-than-15", "must be 1..15 characters"},
+      {"--cgroup=/sys/fs/cgroup/no-such-group", "--cgroup: '/sys/fs/cgroup/no-such-group' is not a cgroup"},
+      {"--cgroup=/tmp", "--cgroup: '/tmp' is not a cgroup"},
+      {"--pid=12ab", "--pid: '12ab' is not a pid"},
+      {"--pid=-4", "--pid: '-4' is not a pid"},
+      {"--comm=a-name-longer-than-15", "give 1 to 15 bytes"},
       {"--min_slice_us=9000", "--min_slice_us"},
   };
   for (const Case& c : cases) {
