@@ -18,7 +18,7 @@ for f in \
   "$libdir/cmake/scxpp/scxppConfigVersion.cmake" "$libdir/cmake/scxpp/scxppTargets.cmake" \
   "$libdir/cmake/scxpp/ScxppBpf.cmake" "$libdir/pkgconfig/scxpp.pc" \
   "share/scxpp/vmlinux/$arch/vmlinux.h" share/scxpp/templates/scheduler/NAME.bpf.c \
-  bin/scxpp-new-scheduler share/doc/scxpp/LICENSE; do
+  bin/scxpp-new-scheduler bin/scxppctl share/doc/scxpp/LICENSE; do
   if [ ! -f "$prefix/$f" ]; then
     echo "FAIL: missing $f"
     status=1
