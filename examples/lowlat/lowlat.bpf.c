@@ -3,7 +3,8 @@
  * lowlat: run latency-critical tasks the moment they wake; share the rest fairly.
  *
  * Who is latency-critical. A task is critical when a selector names it — its thread id
- * (--pid), its command name (--comm), its cgroup (--cgroup), or a negative nice value —
+ * (--pid), its command name (--comm), its cgroup (--cgroup), or a negative nice value; the
+ * first three are tables an administrator changes while lowlat runs (scxppctl) —
  * or when it behaves like one (--auto): it wakes often (a decaying average of the time
  * between wakeups at most crit_max_interval) and runs briefly each time (a decaying
  * average of the CPU time it uses per wakeup at most crit_max_burst). An audio callback

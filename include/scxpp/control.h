@@ -82,7 +82,7 @@ enum class KeyKind : uint32_t {
 
 /// The key of one table entry.
 struct TableKey {
-  KeyKind kind = KeyKind::kPid;
+  KeyKind kind = KeyKind::kPid;  ///< Which of the fields below is the key.
   uint64_t id = 0;   ///< The pid or cgroup id.
   std::string comm;  ///< The command name (kComm), at most 15 bytes.
   /// The key as the BPF map stores it (4, 16 or 8 bytes).
@@ -119,7 +119,7 @@ using TableHandler = std::function<absl::StatusOr<std::string>(
 struct TableDesc {
   std::string name;         ///< Identifier: `scxppctl table NAME <name> add KEY ...`.
   std::string description;  ///< One line.
-  KeyKind key = KeyKind::kPid;
+  KeyKind key = KeyKind::kPid;  ///< What entries are keyed by.
   /// The values each entry holds (each with a default and range). Empty: membership only.
   std::vector<TunableDesc> fields;
   /// Direct table: the BPF hash map (by name in the object) holding the entries; its key
@@ -202,8 +202,8 @@ class ControlDir {
   static absl::StatusOr<ControlDir> Publish(SchedulerBase& sched, const ControlSpec& spec,
                                             const std::string& root = kDefaultControlRoot);
 
-  ControlDir(ControlDir&&) noexcept;
-  ControlDir& operator=(ControlDir&&) noexcept;
+  ControlDir(ControlDir&&) noexcept;             ///< Move-only.
+  ControlDir& operator=(ControlDir&&) noexcept;  ///< Removes the directory held before.
   ControlDir(const ControlDir&) = delete;
   ControlDir& operator=(const ControlDir&) = delete;
   /// Removes the directory (Remove()).
@@ -240,7 +240,7 @@ absl::StatusOr<std::vector<PublishedScheduler>> ListSchedulers(
 
 /// One entry of a table, as ControlClient::ListTable() returns it.
 struct TableEntry {
-  TableKey key;
+  TableKey key;                  ///< Its key.
   std::vector<uint64_t> fields;  ///< One per field of the table (empty when none).
 };
 
@@ -256,22 +256,23 @@ class ControlClient {
   static absl::StatusOr<ControlClient> Open(std::string_view name,
                                             const std::string& root = kDefaultControlRoot);
 
-  ControlClient(ControlClient&&) noexcept;
-  ControlClient& operator=(ControlClient&&) noexcept;
-  ~ControlClient();
+  ControlClient(ControlClient&&) noexcept;             ///< Move-only.
+  ControlClient& operator=(ControlClient&&) noexcept;  ///< Move-only.
+  ~ControlClient();                                     ///< Closes what it opened.
 
-  const std::string& name() const;
+  const std::string& name() const;  ///< The scheduler's name.
   int64_t pid() const;  ///< The publishing process.
-  const std::vector<StatDesc>& stats() const;
-  const std::vector<TunableDesc>& tunables() const;
+  const std::vector<StatDesc>& stats() const;          ///< Its counters.
+  const std::vector<TunableDesc>& tunables() const;    ///< Its tunables, ranges included.
   /// The tables (handler and map fields are not set: `handled` says which kind it is).
   struct TableInfo {
-    std::string name, description;
-    KeyKind key = KeyKind::kPid;
-    std::vector<TunableDesc> fields;
+    std::string name;                 ///< As in `scxppctl table NAME <name> ...`.
+    std::string description;          ///< One line.
+    KeyKind key = KeyKind::kPid;      ///< What entries are keyed by.
+    std::vector<TunableDesc> fields;  ///< Each entry's values.
     bool handled = false;  ///< Served by the scheduler's process rather than a map.
   };
-  const std::vector<TableInfo>& tables() const;
+  const std::vector<TableInfo>& tables() const;  ///< Its tables.
 
   /// Reads every counter (totals and per-CPU).
   /// @return the sample; kInternal when the kernel refuses the read.
