@@ -38,6 +38,24 @@ inline std::string WithScheduler(const std::string& bin, const std::vector<std::
   return sched.output();
 }
 
+// Runs `bin` with `args` and expects it to refuse them before attaching: exit status
+// `status` (2, kExitStartFailed, for the scheduler's own checks; 1 for a value absl's flag
+// parser rejects), `message` in its output, no "attached", sched_ext still disabled.
+inline void ExpectRefusedBeforeAttaching(const std::string& bin,
+                                         const std::vector<std::string>& args,
+                                         const std::string& message, int status = 2) {
+  std::vector<std::string> argv = {bin};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const std::string what = args.empty() ? bin : args[0];
+  RunResult r = RunCommand(argv, absl::Seconds(30));
+  ASSERT_TRUE(r.status.has_value()) << what << " did not exit";
+  EXPECT_EQ(*r.status, status) << what << ": " << r.output;
+  EXPECT_NE(r.output.find(message), std::string::npos)
+      << what << ": no \"" << message << "\" in:\n" << r.output;
+  EXPECT_EQ(r.output.find("attached"), std::string::npos) << what << ": " << r.output;
+  EXPECT_TRUE(SchedExtDisabled()) << what;
+}
+
 }  // namespace scxpp::testing
 
 #endif  // SCXPP_TESTS_UTIL_WITH_SCHEDULER_H_

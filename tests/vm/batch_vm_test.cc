@@ -128,23 +128,15 @@ TEST_F(BatchVmTest, IdleCpuStealsFromALoadedQueue) {
 }
 
 TEST_F(BatchVmTest, BadFlagsAreRefusedBeforeAttaching) {
-  struct Case {
-    std::string flag, message;
-  } cases[] = {
-      {"--slice_us=0", "--slice_us=0 is out of range"},
-      {"--slice_us=5000000", "--slice_us=5000000 is out of range"},
-      {"--interactive_max_burst_us=10", "--interactive_max_burst_us=10 is out of range"},
-      {"--preempt_after_us=50000", "--preempt_after_us=50000 exceeds --slice_us"},
-      {"--slice_us=abc", "slice_us"},
-  };
-  for (const Case& c : cases) {
-    testing::RunResult r = RunCommand({SCXPP_BATCH_BIN, c.flag}, absl::Seconds(30));
-    ASSERT_TRUE(r.status.has_value());
-    EXPECT_NE(*r.status, 0) << c.flag << ": " << r.output;
-    EXPECT_THAT(r.output, HasSubstr(c.message)) << c.flag;
-    EXPECT_THAT(r.output, ::testing::Not(HasSubstr("attached"))) << c.flag;
-    EXPECT_TRUE(SchedExtDisabled()) << c.flag;
-  }
+  using testing::ExpectRefusedBeforeAttaching;
+  const std::string bin = SCXPP_BATCH_BIN;
+  ExpectRefusedBeforeAttaching(bin, {"--slice_us=0"}, "--slice_us=0 is out of range");
+  ExpectRefusedBeforeAttaching(bin, {"--slice_us=5000000"}, "--slice_us=5000000 is out of range");
+  ExpectRefusedBeforeAttaching(bin, {"--interactive_max_burst_us=10"},
+                               "--interactive_max_burst_us=10 is out of range");
+  ExpectRefusedBeforeAttaching(bin, {"--preempt_after_us=50000"},
+                               "--preempt_after_us=50000 exceeds --slice_us");
+  ExpectRefusedBeforeAttaching(bin, {"--slice_us=abc"}, "slice_us", /*status=*/1);
 }
 
 }  // namespace

@@ -520,5 +520,55 @@ TEST_F(ControlVmTest, PublishedObjectsGoAwayWithTheScheduler) {
   EXPECT_NE(access(dir.c_str(), F_OK), 0);
 }
 
+// What was changed at run time survives a restart the kernel asks for (CPU hotplug): the
+// runner carries tunables and direct tables' entries over to the new instance, which
+// publishes itself again.
+TEST_F(ControlVmTest, LiveChangesSurviveARestart) {
+  if (access("/sys/devices/system/cpu/cpu1/online", W_OK) != 0) GTEST_SKIP() << "no CPU 1 hotplug";
+  Subprocess sched({SCXPP_LOWLAT_BIN, "--stats_interval=0"});
+  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
+  EXPECT_EQ(Ctl({"set", "lowlat", "slice_us", "3000"}).status, 0);
+  EXPECT_EQ(Ctl({"table", "lowlat", "critical_pids", "add", "4242"}).status, 0);
+  EXPECT_EQ(Ctl({"table", "lowlat", "critical_comms", "add", "jackd"}).status, 0);
+  std::ofstream("/sys/devices/system/cpu/cpu1/online") << "0" << std::endl;
+  const bool restarted = sched.WaitForOutput("attached", absl::Seconds(30), 2);
+  std::ofstream("/sys/devices/system/cpu/cpu1/online") << "1" << std::endl;
+  ASSERT_TRUE(restarted) << sched.output();
+  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30), 3)) << sched.output();
+  EXPECT_THAT(sched.output(), HasSubstr("restarting 'lowlat'"));
+  absl::StatusOr<ControlClient> c = ControlClient::Open("lowlat");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->pid(), sched.pid());
+  EXPECT_EQ(*c->Get("slice_us"), 3000u);
+  EXPECT_EQ(*c->Get("min_slice_us"), 500u);
+  RunResult pids = Ctl({"table", "lowlat", "critical_pids", "list"});
+  EXPECT_EQ(pids.output, "4242\n");
+  RunResult comms = Ctl({"table", "lowlat", "critical_comms", "list"});
+  EXPECT_EQ(comms.output, "jackd\n");
+  sched.Signal(SIGINT);
+  EXPECT_EQ(sched.Wait(absl::Seconds(30)), 0) << sched.output();
+  EXPECT_NE(access("/sys/fs/bpf/scxpp/lowlat", F_OK), 0);
+}
+
+// scxppctl stats prints what a monitoring pipeline reads: JSON lines with every counter, and
+// the Prometheus text format labelled with the scheduler's name.
+TEST_F(ControlVmTest, StatsInEveryFormat) {
+  Running sched(SCXPP_BATCH_BIN, {});
+  ASSERT_TRUE(sched.ok());
+  RunResult json = Ctl({"stats", "batch", "--format=json", "--interval=300ms", "--count=2"});
+  EXPECT_EQ(json.status, 0) << json.output;
+  std::vector<std::string> lines = absl::StrSplit(json.output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << json.output;
+  EXPECT_THAT(lines[0], HasSubstr("\"direct\":"));
+  EXPECT_THAT(lines[1], HasSubstr("\"rates\":{"));
+  RunResult prom = Ctl({"stats", "batch", "--format=prometheus"});
+  EXPECT_EQ(prom.status, 0);
+  EXPECT_THAT(prom.output, HasSubstr("scxpp_direct_total{scheduler=\"batch\"} "));
+  RunResult table = Ctl({"stats", "batch"});
+  EXPECT_THAT(table.output, HasSubstr("wakeups dispatched straight to an idle CPU"));
+  RunResult bad = Ctl({"stats", "batch", "--format=xml"});
+  EXPECT_EQ(bad.status, 2);
+}
+
 }  // namespace
 }  // namespace scxpp

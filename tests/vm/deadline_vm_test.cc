@@ -26,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/util/subprocess.h"
+#include "tests/util/with_scheduler.h"
 
 namespace scxpp {
 namespace {
@@ -347,14 +348,7 @@ TEST_F(DeadlineVmTest, BadParametersAreRefusedBeforeAttaching) {
       {{"--cpus=0,7"}, "CPU 7 is not online"},
   };
   for (const Case& c : cases) {
-    std::vector<std::string> argv = {SCXPP_DEADLINE_BIN};
-    argv.insert(argv.end(), c.args.begin(), c.args.end());
-    testing::RunResult r = RunCommand(argv, absl::Seconds(30));
-    ASSERT_TRUE(r.status.has_value());
-    EXPECT_EQ(*r.status, 2) << c.args[0] << ": " << r.output;
-    EXPECT_THAT(r.output, HasSubstr(c.message)) << c.args[0];
-    EXPECT_THAT(r.output, Not(HasSubstr("attached"))) << c.args[0];
-    EXPECT_TRUE(SchedExtDisabled()) << c.args[0];
+    testing::ExpectRefusedBeforeAttaching(SCXPP_DEADLINE_BIN, c.args, c.message);
   }
   testing::RunResult bad = Ctl({"admit", self + ":5ms:2ms"});
   EXPECT_EQ(bad.status, 2) << bad.output;

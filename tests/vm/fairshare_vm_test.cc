@@ -210,22 +210,13 @@ TEST_F(FairshareVmTest, CgroupChurnUnderLoadLeavesNoState) {
 }
 
 TEST_F(FairshareVmTest, BadFlagsAreRefusedBeforeAttaching) {
-  struct Case {
-    std::string flag, message;
-  } cases[] = {
-      {"--slice_us=0", "--slice_us: 0 is out of range for slice_us (100..100000)"},
-      {"--slice_us=-5", "slice_us"},
-      {"--lag_us=5000000", "--lag_us: 5000000 is out of range"},
-      {"--bw_tick_us=10", "--bw_tick_us: 10 is out of range"},
-  };
-  for (const Case& c : cases) {
-    testing::RunResult r = RunCommand({SCXPP_FAIRSHARE_BIN, c.flag}, absl::Seconds(30));
-    ASSERT_TRUE(r.status.has_value());
-    EXPECT_NE(*r.status, 0) << c.flag << ": " << r.output;
-    EXPECT_THAT(r.output, HasSubstr(c.message)) << c.flag;
-    EXPECT_THAT(r.output, ::testing::Not(HasSubstr("attached"))) << c.flag;
-    EXPECT_TRUE(SchedExtDisabled()) << c.flag;
-  }
+  using testing::ExpectRefusedBeforeAttaching;
+  const std::string bin = SCXPP_FAIRSHARE_BIN;
+  ExpectRefusedBeforeAttaching(bin, {"--slice_us=0"},
+                               "--slice_us: 0 is out of range for slice_us (100..100000)");
+  ExpectRefusedBeforeAttaching(bin, {"--slice_us=-5"}, "slice_us", /*status=*/1);
+  ExpectRefusedBeforeAttaching(bin, {"--lag_us=5000000"}, "--lag_us: 5000000 is out of range");
+  ExpectRefusedBeforeAttaching(bin, {"--bw_tick_us=10"}, "--bw_tick_us: 10 is out of range");
 }
 
 }  // namespace
