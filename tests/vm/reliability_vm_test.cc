@@ -229,6 +229,7 @@ class ReliabilityVmTest : public ::testing::TestWithParam<SchedulerCase> {
   }
 
   // SIGINT, then a clean exit and detach: the scheduler survived whatever the test did.
+ public:
   static void StopCleanly(Subprocess& sched) {
     ASSERT_TRUE(Running(sched)) << "the scheduler's runner died:\n" << sched.output();
     EXPECT_EQ(ReadFileTrimmed(kState), "enabled") << sched.output();
@@ -588,6 +589,40 @@ INSTANTIATE_TEST_SUITE_P(Schedulers, ReliabilityVmTest, ::testing::ValuesIn(kSch
                          [](const ::testing::TestParamInfo<SchedulerCase>& info) {
                            return info.param.name;
                          });
+
+// The runner's restart budget over a long life: a machine whose CPUs go offline and online
+// now and then (power management, a hypervisor resizing the VM) must keep its scheduler,
+// however many times that happens. Six cycles are twelve restart requests, more than
+// RunOptions::max_restarts; each instance stays attached for more than a second, so none of
+// them is a restart loop. One scheduler suffices: the restart logic is the library's.
+class RunnerRestartVmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(WaitUntil(SchedExtDisabled, absl::Seconds(10)));
+    ASSERT_EQ(ReadFileTrimmed(kCpu1Online), "1");
+  }
+  void TearDown() override {
+    if (ReadFileTrimmed(kCpu1Online) != "1") WriteFile(kCpu1Online, "1");
+    EXPECT_TRUE(WaitUntil(SchedExtDisabled, absl::Seconds(10)));
+  }
+};
+
+TEST_F(RunnerRestartVmTest, SchedulerSurvivesManyHotplugCycles) {
+  constexpr int kCycles = 6;
+  Subprocess sched({SCXPP_MINIMAL_BIN, "--stats_interval=0"});
+  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
+  for (int i = 0; i < kCycles; ++i) {
+    for (const char* v : {"0", "1"}) {
+      ASSERT_TRUE(WriteFile(kCpu1Online, v)) << strerror(errno);
+      ExpectKeptRunningOrRestarted(sched, absl::StrCat("cycle ", i, " cpu1=", v));
+      if (HasFatalFailure()) return;
+      absl::SleepFor(absl::Milliseconds(1200));
+      ASSERT_TRUE(Running(sched)) << "the runner gave up:\n" << sched.output();
+      ASSERT_EQ(ReadFileTrimmed(kState), "enabled") << sched.output();
+    }
+  }
+  ReliabilityVmTest::StopCleanly(sched);
+}
 
 // --- soak ---------------------------------------------------------------------------------
 
