@@ -54,7 +54,9 @@ constexpr char kOps[] = "/sys/kernel/sched_ext/root/ops";
 constexpr char kCpu1Online[] = "/sys/devices/system/cpu/cpu1/online";
 
 // One scheduler under test: the name sched_ext shows in root/ops, its runner binary, and
-// the flags it needs (none for the reference schedulers' defaults).
+// the flags it needs (none for the reference schedulers' defaults; deadline starts with no
+// admitted task, so every thread of the tests is best-effort work to it, which is what the
+// tests need: the faults must leave that work running).
 struct SchedulerCase {
   std::string name;
   std::string bin;
@@ -70,6 +72,7 @@ const SchedulerCase kSchedulers[] = {
     {"lowlat", SCXPP_LOWLAT_BIN, {}},
     {"batch", SCXPP_BATCH_BIN, {}},
     {"fairshare", SCXPP_FAIRSHARE_BIN, {}},
+    {"deadline", SCXPP_DEADLINE_BIN, {}},
 };
 
 int Count(const std::string& haystack, const std::string& needle) {
