@@ -278,6 +278,9 @@ int Run(const StartFn& start, const RunOptions& options) {
       if (restarts < options.max_restarts) {
         ++restarts;
         fmt::print("scxpp: restarting '{}' as the kernel asked\n", s.name());
+        // Now, not after the next attach: opening and loading again can take seconds, and
+        // a log (or a supervisor) should see why the scheduler is gone in the meantime.
+        std::fflush(stdout);
         continue;
       }
       // Giving up leaves the machine on the default scheduler: say so, and fail, so that a

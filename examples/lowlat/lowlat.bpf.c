@@ -259,8 +259,19 @@ void SCXPP_OPS(lowlat_enqueue, struct task_struct *p, u64 enq_flags)
 			scxpp_dsq_insert(p, CRIT_DSQ, crit_max_burst_ns(), enq_flags);
 		return;
 	}
+	/*
+	 * The lag clamp must stick: store the clamped value, not only queue with it. Queued at
+	 * the floor but charged from its own lower vtime, a lagging task runs without its vtime
+	 * ever reaching vtime_now, so vtime_now (which only running tasks move) stalls and every
+	 * lagging task is queued at the same stale floor again and again — ahead of any task
+	 * whose vtime is above that floor. Such a task waited as long as the others needed to
+	 * close their whole lag: seen as a spinner pinned to CPU 0, just reniced from 19 to 0,
+	 * that got no CPU for over 10 s beside three lagging spinners (AffinityAndNiceChurn on
+	 * 6.16). Stored, the floor moves up as they run and the waiter gets its turn in order.
+	 */
 	slice = slice_ns();
-	vtime = scxpp_vtime_clamp_lag(tctx->vtime, vtime_now, slice);
+	tctx->vtime = scxpp_vtime_clamp_lag(tctx->vtime, vtime_now, slice);
+	vtime = tctx->vtime;
 	slice = scxpp_slice_scaled(slice, scx_bpf_dsq_nr_queued(FAIR_DSQ), min_slice_ns());
 	scxpp_stat_inc(SCXPP_STAT_QUEUED);
 	scxpp_dsq_insert_vtime(p, FAIR_DSQ, slice, vtime, enq_flags);
