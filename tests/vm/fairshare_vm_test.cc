@@ -76,7 +76,10 @@ TEST_F(FairshareVmTest, NestedWeightsAreHonoured) {
   auto [json, out] = Tenants("a:100:2,b:100:0,b/x:100:2,b/y:300:2");
   const double err = JsonNumber(json, "max_rel_err");
   ASSERT_GE(err, 0) << json;
-  EXPECT_LT(err, kTolerance) << json;  // flat weights (ignoring the tree) would be 38% off
+  // Flat weights (ignoring the tree) would be 38% off, EEVDF 34%. One 6 s TCG run moves the
+  // small b/x share a lot: seen 0.025, 0.067, 0.070 and 0.134 (a fresh-clone CI run), so the
+  // bound is 0.2, well clear of both.
+  EXPECT_LT(err, 0.2) << json;
   // 3 +- 0.5: one short TCG run moves b/x's small share by up to ~7% (seen 2.78 once);
   // ignoring the nested weights would give 1.
   EXPECT_NEAR(TenantField(json, "b/y", "share") / TenantField(json, "b/x", "share"), 3.0, 0.5)
