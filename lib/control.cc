@@ -24,6 +24,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "lib/internal/libbpf_errors.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -33,14 +34,10 @@
 namespace scxpp {
 namespace {
 
+using internal::ErrnoText;
+
 // Debian's absl::string_view is its own type, not std::string_view.
 absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-std::string ErrnoText(int err) {
-  err = err < 0 ? -err : err;
-  const char* name = strerrorname_np(err);
-  return absl::StrCat(name != nullptr ? name : "E?", " (", strerror(err), ")");
-}
 
 // A failed syscall as a status whose code follows errno (EACCES/EPERM -> kPermissionDenied,
 // ENOENT -> kNotFound, ...), with a hint for the permission case.

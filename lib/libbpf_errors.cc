@@ -17,6 +17,13 @@
 #include "absl/strings/strip.h"
 
 namespace scxpp::internal {
+
+std::string ErrnoText(int err) {
+  err = err < 0 ? -err : err;
+  const char* name = strerrorname_np(err);
+  return absl::StrCat(name != nullptr ? name : "E?", " (", strerror(err), ")");
+}
+
 namespace {
 
 constexpr size_t kMaxLogLines = 2000;

@@ -16,21 +16,18 @@
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
+#include "lib/internal/libbpf_errors.h"
 #include "absl/time/clock.h"
 #include "scxpp/bpf/stats_common.h"
 
 namespace scxpp {
 namespace {
 
+using internal::ErrnoText;
+
 // The kernel's ENOTSUPP (include/linux/errno.h): not in the uapi headers, yet it reaches
 // userspace when a map type has no batch operations.
 constexpr int kKernelENOTSUPP = 524;
-
-std::string ErrnoText(int err) {
-  err = err < 0 ? -err : err;
-  const char* name = strerrorname_np(err);
-  return absl::StrCat(name != nullptr ? name : "E?", " (", strerror(err), ")");
-}
 
 // Formatting helpers. They append to one string without temporaries: formatting runs every
 // interval and is benchmarked. absl::StrCat is avoided for std::string_view arguments

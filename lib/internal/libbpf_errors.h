@@ -26,6 +26,9 @@ std::string LibbpfLogTail(int max_lines);
 // `log` when it does not look like a verifier log. Pure; unit-tested.
 std::string VerifierLogSummary(const std::vector<std::string>& log);
 
+// "ENOENT (No such file or directory)" for errno `err` (either sign).
+std::string ErrnoText(int err);
+
 enum class Step { kOpen, kLoad, kAttach };
 
 // Converts a negative errno from libbpf at `step` of scheduler `name` into a status that
