@@ -58,7 +58,12 @@ run_workload() {
       "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((2 * ncpu)) --duration_s=$((BENCH_DURATION + 2)) >/dev/null &
       hogs=$!
       sleep 1
-      cyclictest -q -m -D "$BENCH_DURATION" -t "$ncpu" -i 1000 --policy=other 2>/dev/null | awk '
+      cyclictest -q -m -D "$BENCH_DURATION" -t "$ncpu" -i 1000 --policy=other \
+        >/tmp/cyclictest.out 2>/tmp/workload.err ||
+        echo "cyclictest exited with status $?" >>/tmp/workload.err
+      # "Avg:   428" but "Avg:46806": cyclictest pads to 5 digits, so a long latency joins
+      # its label; split every "Label:value" apart before reading the fields.
+      sed 's/\([A-Za-z]\):/\1: /g' /tmp/cyclictest.out | awk '
         /^T:/ { for (i = 1; i < NF; i++) { if ($i == "Avg:") { s += $(i + 1); n++ } if ($i == "Max:" && $(i + 1) > m) m = $(i + 1) } }
         END { if (n) printf "{\"workload\":\"cyclictest\",\"threads\":%d,\"avg_us\":%.1f,\"max_us\":%d}\n", n, s / n, m }'
       wait $hogs ;;
@@ -121,6 +126,7 @@ while [ $rep -le "$BENCH_REPS" ]; do
         ops=$(cat $sx/root/ops 2>/dev/null)
       fi
       RT_ARGS=$(sched_rt_args "$name")
+      : >/tmp/workload.err
       out=$(run_workload "$w" | tail -n 1)
       RT_ARGS=""
       if [ -n "$pid" ]; then
@@ -135,7 +141,11 @@ while [ $rep -le "$BENCH_REPS" ]; do
         i=0
         while [ "$(cat $sx/state)" != disabled ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
       fi
-      [ -n "$out" ] || { out=null; valid=false; why="${why:-workload printed nothing}"; }
+      if [ -z "$out" ]; then
+        out=null; valid=false
+        why="${why:-workload printed nothing}"
+        [ -s /tmp/workload.err ] && why="$why ($(tail -n 3 /tmp/workload.err | tr '\n' ' '))"
+      fi
       why=$(printf '%s' "$why" | tr '"\\' "''")
       echo "SCXPP-RESULT {\"scheduler\":\"$name\",\"workload\":\"$w\",\"rep\":$rep,\"valid\":$valid,\"why\":\"$why\",\"result\":$out}"
       if [ "$name" = eevdf ] && [ "$w" = deadline ]; then
