@@ -275,15 +275,19 @@ absl::StatusOr<TableKey> ParseTableKey(KeyKind kind, std::string_view text) {
       return key;
     }
     case KeyKind::kComm:
-      if (text.empty() || text.size() > 15) {
+      // task->comm is NUL-terminated: a NUL inside could never match (found by fuzzing).
+      if (text.empty() || text.size() > 15 || text.find('\0') != std::string_view::npos) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "'", AV(text), "' is not a command name: give 1 to 15 bytes, as in /proc/PID/comm"));
+            "'", AV(text), "' is not a command name: give 1 to 15 bytes (no NUL), as in /proc/PID/comm"));
       }
       key.comm = std::string(text);
       return key;
     case KeyKind::kCgroup: {
       uint64_t id = 0;
-      if (!text.empty() && text[0] != '+' && absl::SimpleAtoi(AV(text), &id)) {
+      // An id, bare or as `table list` prints it ("cgroup:<id>").
+      std::string_view num = text;
+      if (num.starts_with("cgroup:")) num.remove_prefix(7);
+      if (!num.empty() && num[0] >= '0' && num[0] <= '9' && absl::SimpleAtoi(AV(num), &id)) {
         key.id = id;
         return key;
       }
@@ -318,7 +322,12 @@ absl::StatusOr<TableKey> TableKeyFromBytes(KeyKind kind, std::string_view bytes)
   } else if (kind == KeyKind::kCgroup) {
     std::memcpy(&key.id, bytes.data(), 8);
   } else {
-    key.comm = std::string(bytes.data(), strnlen(bytes.data(), 16));
+    const size_t len = strnlen(bytes.data(), 16);
+    if (len == 0 || len == 16) {  // task->comm has 1 to 15 bytes and its NUL (found by fuzzing)
+      return absl::InvalidArgumentError(
+          "a comm key holds 1 to 15 bytes and a NUL; these 16 bytes are no command name");
+    }
+    key.comm = std::string(bytes.data(), len);
   }
   return key;
 }

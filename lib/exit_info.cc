@@ -59,7 +59,8 @@ ExitInfo DecodeExitInfo(const scxpp_exit_info& raw, std::string_view dump) {
   info.flags = raw.flags;
   info.reason = Field(raw.reason, sizeof(raw.reason));
   info.message = Field(raw.msg, sizeof(raw.msg));
-  info.dump = std::string(dump.substr(0, strnlen(dump.data(), dump.size())));
+  // Up to the first NUL; find() also copes with an empty view, whose data() may be null.
+  info.dump = std::string(dump.substr(0, dump.find('\0')));
   return info;
 }
 

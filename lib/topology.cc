@@ -239,6 +239,7 @@ absl::StatusOr<std::vector<int>> ParseCpuList(std::string_view text) {
         absl::StrCat("invalid CPU list ", Quote(text), ": ", std::string(why)));
   };
   std::vector<int> cpus;
+  std::vector<bool> seen;
   const std::string_view list = Trim(text);
   if (list.empty()) return cpus;
   size_t pos = 0;
@@ -281,12 +282,15 @@ absl::StatusOr<std::vector<int>> ParseCpuList(std::string_view text) {
       used = *u;
       group = *g;
     }
+    // A bitmap, not a list: "0-65535" repeated must cost neither memory nor a sort.
+    if (seen.size() <= static_cast<size_t>(*last)) seen.resize(*last + 1);
     for (int start = *first; start <= *last; start += group) {
-      for (int cpu = start; cpu < start + used && cpu <= *last; ++cpu) cpus.push_back(cpu);
+      for (int cpu = start; cpu < start + used && cpu <= *last; ++cpu) seen[cpu] = true;
     }
   }
-  std::sort(cpus.begin(), cpus.end());
-  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+  for (int cpu = 0; cpu < static_cast<int>(seen.size()); ++cpu) {
+    if (seen[cpu]) cpus.push_back(cpu);
+  }
   return cpus;
 }
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -55,6 +56,10 @@ absl::StatusOr<std::string> Client::Call(const std::string& request) const {
   ssize_t n;
   while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, static_cast<size_t>(n));
   close(fd);
+  return ParseResponse(resp);
+}
+
+absl::StatusOr<std::string> ParseResponse(absl::string_view resp) {
   // The last line is "ok..." or "error <code> <message>".
   absl::string_view body = absl::StripSuffix(resp, "\n");
   const size_t nl = body.rfind('\n');
@@ -69,19 +74,73 @@ absl::StatusOr<std::string> Client::Call(const std::string& request) const {
   }
   if (last != "ok" && !absl::ConsumePrefix(&last, "ok ")) {
     return absl::InternalError(
-        absl::StrCat("unexpected answer from the deadline scheduler: '", resp, "'"));
+        absl::StrCat("unexpected answer from the deadline scheduler: '", absl::CEscape(resp),
+                     "'"));
   }
   if (last == "ok") last = "";
   return absl::StrCat(before, last);
 }
 
-absl::StatusOr<std::vector<int>> Client::Admit(const std::vector<Registration>& set) const {
+absl::StatusOr<WireRequest> ParseRequest(absl::string_view text) {
+  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
+  if (lines.empty()) return absl::InvalidArgumentError("empty request");
+  std::vector<absl::string_view> w = absl::StrSplit(lines[0], ' ', absl::SkipEmpty());
+  WireRequest req;
+  if (w.size() == 1 && w[0] == "list") {
+    req.kind = WireRequest::Kind::kList;
+    return req;
+  }
+  if (w.size() == 2 && w[0] == "release") {
+    req.kind = WireRequest::Kind::kRelease;
+    if (!absl::SimpleAtoi(w[1], &req.tid) || req.tid <= 0) {
+      return absl::InvalidArgumentError("release: bad thread id");
+    }
+    return req;
+  }
+  if (w.size() == 1 && w[0] == "admit") {
+    req.kind = WireRequest::Kind::kAdmit;
+    bool ended = false;
+    for (size_t i = 1; i < lines.size(); ++i) {
+      if (lines[i] == "end") {
+        ended = true;
+        break;
+      }
+      std::vector<absl::string_view> f = absl::StrSplit(lines[i], ' ', absl::SkipEmpty());
+      Registration r;
+      if (f.size() != 4 || !absl::SimpleAtoi(f[0], &r.tid) ||
+          !absl::SimpleAtoi(f[1], &r.params.runtime_ns) ||
+          !absl::SimpleAtoi(f[2], &r.params.deadline_ns) ||
+          !absl::SimpleAtoi(f[3], &r.params.period_ns) || r.tid <= 0) {
+        return absl::InvalidArgumentError(absl::StrCat("admit: bad line '",
+                                                       absl::CEscape(lines[i]),
+                                                       "': need tid runtime_ns deadline_ns "
+                                                       "period_ns"));
+      }
+      req.set.push_back(r);
+    }
+    if (!ended || req.set.empty()) {
+      return absl::InvalidArgumentError("admit: no threads, or no 'end' line");
+    }
+    return req;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown request '", absl::CEscape(lines[0]), "'"));
+}
+
+std::string FormatAdmitRequest(const std::vector<Registration>& set) {
   std::string req = "admit\n";
   for (const Registration& r : set) {
     absl::StrAppend(&req, r.tid, " ", r.params.runtime_ns, " ", r.params.deadline_ns, " ",
                     r.params.period_ns, "\n");
   }
   req += "end\n";
+  return req;
+}
+
+std::string FormatReleaseRequest(int tid) { return absl::StrCat("release ", tid, "\n"); }
+
+absl::StatusOr<std::vector<int>> Client::Admit(const std::vector<Registration>& set) const {
+  const std::string req = FormatAdmitRequest(set);
   absl::StatusOr<std::string> resp = Call(req);
   if (!resp.ok()) return resp.status();
   std::vector<int> cpus;
@@ -98,7 +157,7 @@ absl::StatusOr<std::vector<int>> Client::Admit(const std::vector<Registration>& 
 }
 
 absl::Status Client::Release(int tid) const {
-  return Call(absl::StrCat("release ", tid, "\n")).status();
+  return Call(FormatReleaseRequest(tid)).status();
 }
 
 absl::StatusOr<std::string> Client::List() const { return Call("list\n"); }

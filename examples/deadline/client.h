@@ -25,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "admission.h"
 
 namespace scxpp::deadline {
@@ -36,6 +37,7 @@ inline constexpr char kDefaultSocket[] = "/run/scxpp-deadline.sock";
 struct Registration {
   int tid = 0;
   TaskParams params;
+  bool operator==(const Registration&) const = default;
 };
 
 /// A connection-per-request client of the deadline daemon. Cheap to copy.
@@ -62,7 +64,34 @@ class Client {
   std::string path_;
 };
 
-/// Server side: formats `status` as the protocol's error line.
+// ---- The wire format, shared by Client and the daemon (and fuzzed: tests/fuzz). ----
+
+/// One request as the daemon reads it off the socket.
+struct WireRequest {
+  enum class Kind { kList, kRelease, kAdmit };
+  Kind kind = Kind::kList;
+  int tid = 0;                    ///< kRelease: the thread to release (> 0).
+  std::vector<Registration> set;  ///< kAdmit: the threads, in the order sent (tids > 0).
+};
+
+/// Server side: parses the whole text a client sent. Only the syntax is checked here; the
+/// reservations are validated by the admission test.
+/// @return the request, or kInvalidArgument saying what is malformed.
+absl::StatusOr<WireRequest> ParseRequest(absl::string_view text);
+
+/// Client side: the text of an admit request for `set`.
+std::string FormatAdmitRequest(const std::vector<Registration>& set);
+/// Client side: the text of a release request for `tid`.
+std::string FormatReleaseRequest(int tid);
+
+/// Client side: the body of a response (its lines before the last, then what follows "ok "
+/// on the last line), or the status an "error <code> <message>" line carries (an unknown
+/// code reads as kInternal).
+/// @return the body; the daemon's error; kInternal for a response that is neither.
+absl::StatusOr<std::string> ParseResponse(absl::string_view resp);
+
+/// Server side: formats `status` as the protocol's error line (newlines in the message
+/// become spaces).
 std::string FormatErrorLine(const absl::Status& status);
 
 }  // namespace scxpp::deadline

@@ -350,56 +350,30 @@ class Registry {
     }
   }
 
-  std::string Handle(const std::string& req) {
-    std::vector<std::string> lines = absl::StrSplit(req, '\n', absl::SkipEmpty());
-    if (lines.empty()) return FormatErrorLine(absl::InvalidArgumentError("empty request"));
-    std::vector<std::string> w = absl::StrSplit(lines[0], ' ', absl::SkipEmpty());
-    if (w.size() == 1 && w[0] == "list") return List() + "ok\n";
-    if (w.size() == 2 && w[0] == "release") {
-      int tid = 0;
-      if (!absl::SimpleAtoi(w[1], &tid)) {
-        return FormatErrorLine(absl::InvalidArgumentError("release: bad thread id"));
+  std::string Handle(const std::string& text) {
+    absl::StatusOr<WireRequest> req = ParseRequest(text);
+    if (!req.ok()) return FormatErrorLine(req.status());
+    switch (req->kind) {
+      case WireRequest::Kind::kList:
+        return List() + "ok\n";
+      case WireRequest::Kind::kRelease: {
+        absl::Status s = Release(req->tid);
+        return s.ok() ? "ok\n" : FormatErrorLine(s);
       }
-      absl::Status s = Release(tid);
-      return s.ok() ? "ok\n" : FormatErrorLine(s);
-    }
-    if (w.size() == 1 && w[0] == "admit") {
-      std::vector<Registration> set;
-      bool ended = false;
-      for (size_t i = 1; i < lines.size(); ++i) {
-        if (lines[i] == "end") {
-          ended = true;
-          break;
+      case WireRequest::Kind::kAdmit: {
+        absl::StatusOr<std::vector<int>> cpus = Admit(req->set);
+        if (!cpus.ok()) return FormatErrorLine(cpus.status());
+        std::string out = "ok";
+        for (size_t i = 0; i < cpus->size(); ++i) {
+          absl::StrAppend(&out, " ", (*cpus)[i]);
+          std::printf("deadline: admitted thread %d (%s) on CPU %d\n", req->set[i].tid,
+                      FormatParams(req->set[i].params).c_str(), (*cpus)[i]);
         }
-        std::vector<std::string> f = absl::StrSplit(lines[i], ' ', absl::SkipEmpty());
-        Registration r;
-        if (f.size() != 4 || !absl::SimpleAtoi(f[0], &r.tid) ||
-            !absl::SimpleAtoi(f[1], &r.params.runtime_ns) ||
-            !absl::SimpleAtoi(f[2], &r.params.deadline_ns) ||
-            !absl::SimpleAtoi(f[3], &r.params.period_ns) || r.tid <= 0) {
-          return FormatErrorLine(
-              absl::InvalidArgumentError(absl::StrCat("admit: bad line '", lines[i],
-                                                      "': need tid runtime_ns deadline_ns "
-                                                      "period_ns")));
-        }
-        set.push_back(r);
+        std::fflush(stdout);
+        return out + "\n";
       }
-      if (!ended || set.empty()) {
-        return FormatErrorLine(absl::InvalidArgumentError("admit: no threads, or no 'end' line"));
-      }
-      absl::StatusOr<std::vector<int>> cpus = Admit(set);
-      if (!cpus.ok()) return FormatErrorLine(cpus.status());
-      std::string out = "ok";
-      for (size_t i = 0; i < cpus->size(); ++i) {
-        absl::StrAppend(&out, " ", (*cpus)[i]);
-        std::printf("deadline: admitted thread %d (%s) on CPU %d\n", set[i].tid,
-                    FormatParams(set[i].params).c_str(), (*cpus)[i]);
-      }
-      std::fflush(stdout);
-      return out + "\n";
     }
-    return FormatErrorLine(
-        absl::InvalidArgumentError(absl::StrCat("unknown request '", lines[0], "'")));
+    return FormatErrorLine(absl::InternalError("unhandled request"));
   }
 
   std::mutex mu_;

@@ -91,13 +91,16 @@ struct TableKey {
   std::string ToString() const;
 };
 
-/// Parses `text` as a key of `kind`; for kCgroup, a path is resolved to its id (stat).
+/// Parses `text` as a key of `kind`. For kCgroup: an id, bare or as ToString() prints it
+/// (`cgroup:<id>`), or a cgroup v2 path (absolute, or relative to /sys/fs/cgroup), resolved
+/// to its id (stat).
 /// @return the key; kInvalidArgument for a malformed key (a comm longer than 15 bytes, a
 ///         pid that is not a positive number); kNotFound for a cgroup path that does not
 ///         exist or is not a cgroup v2 directory.
 absl::StatusOr<TableKey> ParseTableKey(KeyKind kind, std::string_view text);
 /// Builds a key from its map bytes (the inverse of TableKey::Bytes()).
-/// @return the key; kInvalidArgument when the size does not match `kind`.
+/// @return the key; kInvalidArgument when the size does not match `kind`, or for a comm key
+///         that is not 1 to 15 bytes followed by a NUL.
 absl::StatusOr<TableKey> TableKeyFromBytes(KeyKind kind, std::string_view bytes);
 /// "pid", "comm" or "cgroup".
 std::string_view KeyKindName(KeyKind kind);

@@ -78,6 +78,8 @@ TEST(TableKeyTest, CommIsNulPaddedToSixteenBytes) {
   EXPECT_TRUE(ParseTableKey(KeyKind::kComm, "fifteen-chars-x").ok());
   EXPECT_FALSE(ParseTableKey(KeyKind::kComm, "sixteen-chars-xx").ok());
   EXPECT_FALSE(ParseTableKey(KeyKind::kComm, "").ok());
+  // A NUL inside never matches task->comm (found by tests/fuzz/control_input_fuzzer).
+  EXPECT_FALSE(ParseTableKey(KeyKind::kComm, std::string("ab\0cd", 5)).ok());
 }
 
 TEST(TableKeyTest, CgroupByIdOrPath) {
@@ -86,6 +88,11 @@ TEST(TableKeyTest, CgroupByIdOrPath) {
   EXPECT_EQ(byid->id, 12345u);
   EXPECT_EQ(byid->Bytes().size(), 8u);
   EXPECT_EQ(TableKeyFromBytes(KeyKind::kCgroup, byid->Bytes())->id, 12345u);
+  // What `table list` prints reads back (found by tests/fuzz/control_input_fuzzer).
+  EXPECT_EQ(byid->ToString(), "cgroup:12345");
+  absl::StatusOr<TableKey> printed = ParseTableKey(KeyKind::kCgroup, byid->ToString());
+  ASSERT_TRUE(printed.ok()) << printed.status();
+  EXPECT_EQ(printed->id, 12345u);
   absl::StatusOr<TableKey> missing = ParseTableKey(KeyKind::kCgroup, "/sys/fs/cgroup/no-such-cgroup");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
@@ -104,6 +111,9 @@ TEST(TableKeyTest, CgroupByIdOrPath) {
 TEST(TableKeyTest, FromBytesChecksTheSize) {
   EXPECT_FALSE(TableKeyFromBytes(KeyKind::kPid, std::string(8, '\0')).ok());
   EXPECT_FALSE(TableKeyFromBytes(KeyKind::kComm, "short").ok());
+  // 16 bytes with no NUL, or none before it, is no task->comm (found by fuzzing).
+  EXPECT_FALSE(TableKeyFromBytes(KeyKind::kComm, std::string(16, 'x')).ok());
+  EXPECT_FALSE(TableKeyFromBytes(KeyKind::kComm, std::string(16, '\0')).ok());
   EXPECT_FALSE(TableKeyFromBytes(KeyKind::kCgroup, std::string(4, '\0')).ok());
 }
 

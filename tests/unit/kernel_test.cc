@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scxpp/kernel.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -15,7 +17,10 @@ using ::testing::HasSubstr;
 
 class FakeSysfs {
  public:
-  FakeSysfs() : root_(fs::path(::testing::TempDir()) / ("sysfs." + std::to_string(counter_++))) {
+  // The pid too: ctest -j runs each test as its own process, all counting from 0.
+  FakeSysfs()
+      : root_(fs::path(::testing::TempDir()) /
+              ("sysfs." + std::to_string(getpid()) + "." + std::to_string(counter_++))) {
     fs::remove_all(root_);
     fs::create_directories(root_ / "kernel");
   }

@@ -30,7 +30,9 @@ std::vector<int> Vec(std::span<const int> s) { return {s.begin(), s.end()}; }
 class FakeTopologySysfs {
  public:
   FakeTopologySysfs()
-      : root_(fs::path(::testing::TempDir()) / ("topo-sysfs." + std::to_string(counter_++))) {
+      // The pid too: ctest -j runs each test as its own process, all counting from 0.
+      : root_(fs::path(::testing::TempDir()) / ("topo-sysfs." + std::to_string(getpid()) + "." +
+                                                std::to_string(counter_++))) {
     fs::remove_all(root_);
     fs::create_directories(root_ / "devices/system/cpu");
   }

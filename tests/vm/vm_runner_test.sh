@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # The VM runner's own contract: it returns the guest command's status, reports a kernel
-# crash as such (125, not as the command's failure) and enforces its timeout (124).
+# crash (or a hung task) as such (125, not as the command's failure) and enforces its
+# timeout (124).
 set -u
 vm_run=$1
 logdir=$2
@@ -26,5 +27,8 @@ expect 7 status -- 'test "$(cat /sys/kernel/sched_ext/state)" = disabled || exit
   test -x /usr/bin/hackbench -a -x /usr/bin/stress-ng -a -x /usr/bin/cyclictest || exit 5
   exit 7'
 expect 125 panic -- 'echo c > /proc/sysrq-trigger; sleep 30'
+# The kernel's hung-task report ends the run as well (written the way the detector prints it:
+# waiting 120 s for a real one would make this test slow).
+expect 125 hung-task -- 'echo "<3>INFO: task cpuhp/1:20 blocked for more than 120 seconds." >/dev/kmsg; sleep 30'
 expect 124 timeout --timeout 25 -- 'sleep 600'
 exit $fail
