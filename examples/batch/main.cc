@@ -61,17 +61,11 @@ int main(int argc, char** argv) {
       &batch__open_opts,
       [&](batch& skel) -> absl::Status {
         auto* ro = skel.rodata;
-        // Start values of the live tunables (range-checked against the list).
+        // Start values of the live tunables: the flags of the same names, range-checked.
         absl::StatusOr<scxpp::Tunables> t =
             scxpp::Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(BATCH_TUNABLES));
         if (!t.ok()) return t.status();
-        for (absl::Status s : {t->Set("slice_us", absl::GetFlag(FLAGS_slice_us)),
-                               t->Set("interactive", absl::GetFlag(FLAGS_interactive)),
-                               t->Set("interactive_max_burst_us",
-                                      absl::GetFlag(FLAGS_interactive_max_burst_us)),
-                               t->Set("preempt_after_us", absl::GetFlag(FLAGS_preempt_after_us))}) {
-          if (!s.ok()) return s;
-        }
+        if (absl::Status s = t->SetFromFlags(); !s.ok()) return s;
         if (absl::Status s = topo->FillBpf(const_cast<scxpp_topo*>(&ro->scxpp_topo)); !s.ok()) {
           return s;
         }

@@ -639,7 +639,7 @@ int Main(int argc, char** argv) {
         auto* ro = skel.rodata;
         absl::StatusOr<Tunables> t = Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(DEADLINE_TUNABLES));
         if (!t.ok()) return t.status();
-        if (absl::Status s = t->Set("be_slice_us", be_slice_us); !s.ok()) return s;
+        if (absl::Status s = t->SetFromFlags(); !s.ok()) return s;  // --be_slice_us
         ro->throttle_hold = throttle == "hold";
         ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
         const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) =

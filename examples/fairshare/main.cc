@@ -56,17 +56,7 @@ absl::Status SetTunables(fairshare& skel) {
   absl::StatusOr<scxpp::Tunables> t =
       scxpp::Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(FAIRSHARE_TUNABLES));
   if (!t.ok()) return t.status();
-  const std::pair<const char*, uint64_t> start[] = {
-      {"slice_us", absl::GetFlag(FLAGS_slice_us)},
-      {"lag_us", absl::GetFlag(FLAGS_lag_us)},
-      {"bw_tick_us", absl::GetFlag(FLAGS_bw_tick_us)},
-  };
-  for (const auto& [name, value] : start) {
-    if (absl::Status s = t->Set(name, value); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", s.message()));
-    }
-  }
-  return absl::OkStatus();
+  return t->SetFromFlags();
 }
 
 // cgroup id (directory inode) -> path relative to the cgroup2 mount, "/" for the root.

@@ -98,25 +98,11 @@ int main(int argc, char** argv) {
       &lowlat__open_opts,
       [&](lowlat& skel) -> absl::Status {
         auto* ro = skel.rodata;
-        // Start values of the live tunables, each checked against its range.
+        // Start values of the live tunables: the flags of the same names, range-checked.
         absl::StatusOr<scxpp::Tunables> t =
             scxpp::Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(LOWLAT_TUNABLES));
         if (!t.ok()) return t.status();
-        const std::pair<const char*, uint64_t> start[] = {
-            {"slice_us", absl::GetFlag(FLAGS_slice_us)},
-            {"min_slice_us", absl::GetFlag(FLAGS_min_slice_us)},
-            {"crit_max_burst_us", absl::GetFlag(FLAGS_crit_max_burst_us)},
-            {"crit_max_interval_us", absl::GetFlag(FLAGS_crit_max_interval_us)},
-            {"auto", absl::GetFlag(FLAGS_auto)},
-            {"max_auto_critical", absl::GetFlag(FLAGS_max_auto_critical)},
-            {"nice_critical", absl::GetFlag(FLAGS_nice_critical)},
-            {"preempt", absl::GetFlag(FLAGS_preempt)},
-        };
-        for (const auto& [name, value] : start) {
-          if (absl::Status s = t->Set(name, value); !s.ok()) {
-            return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", s.message()));
-          }
-        }
+        if (absl::Status s = t->SetFromFlags(); !s.ok()) return s;
         if (absl::GetFlag(FLAGS_min_slice_us) > absl::GetFlag(FLAGS_slice_us)) {
           return absl::InvalidArgumentError("--min_slice_us exceeds --slice_us");
         }

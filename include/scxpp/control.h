@@ -163,6 +163,13 @@ class Tunables {
   /// @return OK; kNotFound for an unknown name (the message lists the known ones);
   ///         kInvalidArgument when the value is out of range (nothing is written).
   absl::Status Set(std::string_view name, uint64_t value);
+  /// Sets every tunable that has a command-line flag of the same name (Abseil flags:
+  /// `--slice_us` for tunable `slice_us`) to that flag's value, range-checked; tunables
+  /// without such a flag keep their values. One call in a scheduler's configure step gives
+  /// its flags and its live knobs one meaning. Bool flags map to 0/1.
+  /// @return OK; kInvalidArgument naming the flag (`--slice_us: ...`) when a value is out of
+  ///         range or not a whole number (nothing after it is set).
+  absl::Status SetFromFlags();
   /// The current value of `name`.
   /// @return the value; kNotFound for an unknown name.
   absl::StatusOr<uint64_t> Get(std::string_view name) const;

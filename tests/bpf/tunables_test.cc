@@ -6,11 +6,17 @@
 
 #include <memory>
 
+#include "absl/flags/flag.h"
 #include "batch.skel.h"
 #include "batch_intf.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scxpp/control.h"
+
+// Flags named like two of batch's tunables (as its main.cc has them); preempt_after_us has
+// none here.
+ABSL_FLAG(uint64_t, slice_us, 20000, "test: tunable slice_us");
+ABSL_FLAG(bool, interactive, true, "test: tunable interactive");
 
 namespace {
 
@@ -38,6 +44,25 @@ TEST(TunablesTest, BindsToTheObjectsTunablesWithDefaultsFromTheList) {
   absl::Status unknown = t->Set("no_such", 1);
   EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(unknown.message(), HasSubstr("there are: slice_us, interactive"));
+}
+
+TEST(TunablesTest, SetFromFlagsTakesTheFlagsOfTheSameNames) {
+  std::unique_ptr<batch, SkelCloser> skel(batch__open());
+  ASSERT_NE(skel, nullptr);
+  absl::StatusOr<scxpp::Tunables> t =
+      scxpp::Tunables::Bind(skel->obj, SCXPP_TUNABLE_DESCS(BATCH_TUNABLES));
+  ASSERT_TRUE(t.ok()) << t.status();
+  absl::SetFlag(&FLAGS_slice_us, 7000);
+  absl::SetFlag(&FLAGS_interactive, false);
+  ASSERT_TRUE(t->SetFromFlags().ok());
+  EXPECT_EQ(*t->Get("slice_us"), 7000u);
+  EXPECT_EQ(*t->Get("interactive"), 0u);  // A bool flag is 0/1.
+  EXPECT_EQ(*t->Get("preempt_after_us"), 2000u);  // No such flag here: the default stays.
+  absl::SetFlag(&FLAGS_slice_us, 10);
+  absl::Status bad = t->SetFromFlags();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.message(), HasSubstr("--slice_us: 10 is out of range for slice_us"));
+  absl::SetFlag(&FLAGS_slice_us, 20000);
 }
 
 TEST(TunablesTest, RefusesAListOfTheWrongLength) {
