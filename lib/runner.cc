@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -88,6 +89,12 @@ class SignalWatch {
 std::string DsqSuffix(const bpf_object* obj) {
   absl::StatusOr<std::vector<DsqDepth>> depths = ReadDsqDepths(obj);
   if (!depths.ok()) return "";
+  // After the kernel has disabled the scheduler (the final line of an ejected one) every
+  // DSQ is gone and reads as an error (-19 here): one phrase instead of one per queue.
+  if (!depths->empty() && std::all_of(depths->begin(), depths->end(),
+                                      [](const DsqDepth& d) { return d.depth < 0; })) {
+    return " | dsq gone (scheduler disabled)";
+  }
   std::string s = FormatDsqDepths(*depths, /*nonzero_only=*/true);
   return absl::StrCat(" | dsq ", s.empty() ? "empty" : s);
 }

@@ -233,8 +233,14 @@ TEST_F(LifecycleVmTest, HundredAttachDetachCyclesLeakNothing) {
     if (::testing::Test::HasFatalFailure()) return;
   }
   EXPECT_EQ(CountFds(), fds_before) << "file descriptors leaked over 100 cycles";
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan freed memory waits in its quarantine (up to 256 MB) instead of being reused,
+  // so RSS grows by design (266 MB seen); LeakSanitizer checks for leaks at exit instead.
+  (void)rss_before;
+#else
   // A leak of one skeleton per cycle would be megabytes; allow allocator noise.
   EXPECT_LT(RssKb() - rss_before, 2048) << "RSS grew from " << rss_before << " kB";
+#endif
 }
 
 }  // namespace
