@@ -31,7 +31,17 @@ using testing::WithScheduler;
 
 const std::string kTenantLoad = std::string(SCXPP_WORKLOAD_DIR) + "/scxpp_tenant_load";
 constexpr char kCg[] = "/sys/fs/cgroup";
+#if defined(__SANITIZE_ADDRESS__)
+// Instrumented (SCXPP_PRESET=asan), the userspace side — the workload's monitor, and on
+// kernels before 6.17 fairshare's cpu.max poller — runs 2-3x slower and takes CPU from the
+// tenants: utilisation 0.85-0.89 and a capped-case error of 0.13-0.16 were seen on 6.16.
+// That mode is for memory errors; the policy's numbers are judged in the normal build.
+constexpr double kTolerance = 0.20;
+constexpr double kMinUtil = 0.80;
+#else
 constexpr double kTolerance = 0.10;  // relative error of one short run (see WeightsAreHonoured)
+constexpr double kMinUtil = 0.95;
+#endif
 
 class FairshareVmTest : public ::testing::Test {
  protected:
@@ -67,7 +77,7 @@ TEST_F(FairshareVmTest, WeightsAreHonoured) {
   EXPECT_GE(JsonNumber(json, "jain"), 0.99) << json;
   // cpu_util is the tenants' CPU time over all CPUs' time; the rest is the workload's own
   // parent, the scheduler's loader and the kernel (and emulation noise under TCG).
-  EXPECT_GE(JsonNumber(json, "cpu_util"), 0.95) << "CPUs idled while work waited\n" << json;
+  EXPECT_GE(JsonNumber(json, "cpu_util"), kMinUtil) << "CPUs idled while work waited\n" << json;
   printf("weights 100/200/400: max relative error %.4f\n", err);
 }
 
@@ -98,7 +108,7 @@ TEST_F(FairshareVmTest, CpuMaxCapsATenantAndTheOthersAbsorbTheRest) {
   const double cpus_used = share * JsonNumber(json, "cpu_util") * JsonNumber(json, "cpus");
   EXPECT_LE(cpus_used, 0.5 * 1.02) << json;
   EXPECT_LT(JsonNumber(json, "max_rel_err"), kTolerance) << json;
-  EXPECT_GE(JsonNumber(json, "cpu_util"), 0.95) << "the others did not absorb a's rest\n" << json;
+  EXPECT_GE(JsonNumber(json, "cpu_util"), kMinUtil) << "the others did not absorb a's rest\n" << json;
   EXPECT_GE(FinalStat(out, "throttles"), 10) << out;
   EXPECT_GE(FinalStat(out, "unthrottles"), 10) << out;
   printf("cpu.max 0.5 CPU: used %.4f CPUs; share %.4f of the tenants' time, ideal %.4f\n",
