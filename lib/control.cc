@@ -26,10 +26,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "lib/internal/libbpf_errors.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "lib/internal/libbpf_errors.h"
 #include "scxpp/bpf/stats_common.h"
 #include "scxpp/bpf/tunables_common.h"
 
@@ -280,7 +280,8 @@ absl::StatusOr<TableKey> ParseTableKey(KeyKind kind, std::string_view text) {
       // task->comm is NUL-terminated: a NUL inside could never match (found by fuzzing).
       if (text.empty() || text.size() > 15 || text.find('\0') != std::string_view::npos) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "'", AV(text), "' is not a command name: give 1 to 15 bytes (no NUL), as in /proc/PID/comm"));
+            "'", AV(text),
+            "' is not a command name: give 1 to 15 bytes (no NUL), as in /proc/PID/comm"));
       }
       key.comm = std::string(text);
       return key;
@@ -375,7 +376,8 @@ absl::Status Tunables::SetFromFlags() {
     if (flag == nullptr) continue;
     absl::StatusOr<uint64_t> v = ParseTunableValue(descs_[i], flag->CurrentValue());
     if (!v.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--", descs_[i].name, ": ", v.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", descs_[i].name, ": ", v.status().message()));
     }
     values_[i] = *v;
   }

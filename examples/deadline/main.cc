@@ -446,14 +446,9 @@ int Main(int argc, char** argv) {
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> command(positional.begin() + 1, positional.end());
   const double capacity = absl::GetFlag(FLAGS_capacity);
-  const uint32_t be_slice_us = absl::GetFlag(FLAGS_be_slice_us);
   if (!(capacity > 0 && capacity <= 1)) {
     return internal::ReportStartError(
         absl::InvalidArgumentError(absl::StrCat("--capacity must be in (0, 1], got ", capacity)));
-  }
-  if (be_slice_us < 100 || be_slice_us > 100000) {
-    return internal::ReportStartError(absl::InvalidArgumentError(
-        absl::StrCat("--be_slice_us must be in 100..100000, got ", be_slice_us)));
   }
   const double jitter = absl::GetFlag(FLAGS_jitter);
   if (!(jitter >= 0 && jitter < 0.5)) {
@@ -639,7 +634,8 @@ int Main(int argc, char** argv) {
         auto* ro = skel.rodata;
         absl::StatusOr<Tunables> t = Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(DEADLINE_TUNABLES));
         if (!t.ok()) return t.status();
-        if (absl::Status s = t->SetFromFlags(); !s.ok()) return s;  // --be_slice_us
+        // --be_slice_us, range-checked against the tunable (100..100000).
+        if (absl::Status s = t->SetFromFlags(); !s.ok()) return s;
         ro->throttle_hold = throttle == "hold";
         ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
         const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) =
