@@ -275,8 +275,11 @@ int Run(const StartFn& start, const RunOptions& options) {
       fmt::print(stderr, "error: {}\n", std::string(exit.status().message()));
       return kExitSchedError;
     }
-    if (exit->is_error() && !exit->dump.empty() && options.verbose) {
-      fmt::print(stderr, "{}\n", exit->dump);
+    // The kernel's debug dump (each CPU's runnable tasks, how long they waited, the DSQ
+    // they sat in) is what explains an error exit: print it, framed, whenever there is one.
+    if (exit->is_error() && !exit->dump.empty()) {
+      fmt::print(stderr, "scxpp: debug dump of '{}':\n{}\nscxpp: end of debug dump\n", s.name(),
+                 exit->dump);
     }
     fmt::print("scxpp: scheduler '{}' exited: {}\n", s.name(), exit->Summary());
     std::fflush(stdout);

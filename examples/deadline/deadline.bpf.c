@@ -68,6 +68,7 @@
  * at most, plus once per throttle.
  */
 #include <scxpp/bpf/scxpp.bpf.h>
+#include <scxpp/bpf/starvation.bpf.h>
 
 #include "deadline_intf.h"
 
@@ -249,6 +250,11 @@ static void enqueue_be(struct task_struct *p, struct task_ctx *tctx, u64 enq_fla
 	u64 vtime = tctx ? scxpp_vtime_clamp_lag(tctx->vtime, vtime_now, be_slice_ns) : vtime_now;
 	s32 cpu;
 
+	/* Preempted inside an RCU read-side section: finish it first (starvation.bpf.h). */
+	if (scxpp_rcu_reader_first(p, be_slice_ns, enq_flags)) {
+		scxpp_stat_inc(SCXPP_STAT_RCU_FIRST);
+		return;
+	}
 	scxpp_stat_inc(SCXPP_STAT_BE_QUEUED);
 	scxpp_dsq_insert_vtime(p, BE_DSQ, be_slice_ns, vtime, enq_flags);
 	/*
@@ -502,6 +508,14 @@ void SCXPP_OPS(deadline_exit_task, struct task_struct *p, struct scx_exit_task_a
 		reg->state = DL_EXITED; /* userspace releases the reservation */
 }
 
+/* No best-effort task waits longer than --max_wait_ms (starvation.bpf.h). */
+static void guard_be_queue(void)
+{
+	scxpp_stat_add(SCXPP_STAT_RESCUED,
+		       scxpp_rescue_starved(BE_DSQ, scxpp_tunable(MAX_WAIT_MS), 8));
+}
+SCXPP_STARVATION_GUARD_DEFINE(guard_be_queue);
+
 s32 SCXPP_OPS_SLEEPABLE(deadline_init)
 {
 	struct dl_cpu_timer *t;
@@ -524,7 +538,10 @@ s32 SCXPP_OPS_SLEEPABLE(deadline_init)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	ret = scxpp_starvation_guard_start();
+	if (ret)
+		scxpp_error("starting the starvation guard failed: %d", ret);
+	return ret;
 }
 
 void SCXPP_OPS(deadline_exit, struct scx_exit_info *ei)

@@ -50,14 +50,18 @@ struct dl_task {
 	X(THROTTLES, "throttles", "times an admitted task was held until its next period") \
 	X(PREEMPTS, "preempts", "admitted wakeups that preempted a later-deadline or best-effort task") \
 	X(TIMER_KICKS, "timer_kicks", "budget/replenishment timer expiries")              \
-	X(BE_QUEUED, "be_queued", "best-effort tasks queued by weighted vtime")
+	X(BE_QUEUED, "be_queued", "best-effort tasks queued by weighted vtime")           \
+	X(RESCUED, "rescued", "best-effort tasks run ahead of vtime order: queued longer than max_wait_ms") \
+	X(RCU_FIRST, "rcu_first", "preempted RCU readers put first to finish their section")
 
 SCXPP_STATS_ENUM(deadline_stat, DEADLINE_STATS);
 
 /* Live tunables (scxppctl set deadline KEY VALUE): id, name, default, min, max, description.
  * Reservations are not tunables: they change through admission (table "tasks"). */
-#define DEADLINE_TUNABLES(X) \
-	X(BE_SLICE_US, "be_slice_us", 3000, 100, 100000, "slice of best-effort tasks (us)")
+#define DEADLINE_TUNABLES(X)                                                                 \
+	X(BE_SLICE_US, "be_slice_us", 3000, 100, 100000, "slice of best-effort tasks (us)")    \
+	X(MAX_WAIT_MS, "max_wait_ms", 1000, 100, 10000,                                        \
+	  "longest a best-effort task waits before it runs ahead of vtime order (ms)")
 
 SCXPP_TUNABLES_ENUM(deadline_tunable, DEADLINE_TUNABLES);
 

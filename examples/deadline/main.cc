@@ -71,6 +71,9 @@ ABSL_FLAG(std::string, placement, "worst-fit",
 ABSL_FLAG(std::string, cpus, "",
           "CPUs admitted tasks may be placed on, e.g. 0-3,6 (default: every online CPU).");
 ABSL_FLAG(uint32_t, be_slice_us, 3000, "Slice of best-effort tasks (us), 100..100000.");
+ABSL_FLAG(uint32_t, max_wait_ms, 1000,
+          "Longest a best-effort task waits before it runs ahead of vtime order (ms), "
+          "100..10000.");
 ABSL_FLAG(double, jitter, 0.1,
           "Release-jitter tolerance as a fraction of each task's period, in [0, 0.5): a wakeup "
           "this much early still starts a job on time; admission analyses period x (1 - jitter).");

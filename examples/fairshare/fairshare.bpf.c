@@ -35,6 +35,17 @@
  * cgroup_set_bandwidth (Linux >= 6.17); on older kernels userspace reads cpu.max and writes
  * it into the cgroup table (main.cc), which is the only polling here.
  *
+ * Starvation guard. Weighted vtime bounds no single wait: a task whose vtime ran ahead (a low
+ * share, or a run charged while the root was crowded) waits until every task queued before
+ * it has caught up, and new and waking tasks keep being placed before it (a fork storm).
+ * A task still queued after --max_wait_ms is moved to a CPU and run next
+ * (scxpp_rescue_starved(), every 100 ms); throttled cgroups' parked tasks are not (their
+ * wait is the quota). Without it, the soak's stress-ng mix kept a nice-5 kernel thread
+ * waiting until the kernel's RCU stall detector ejected the scheduler. And a task preempted
+ * inside an RCU read-side section (it holds up every grace period) goes first, whatever its
+ * vtime: the guard alone let nice-19 khugepaged run 5 ms a second, too little to leave its
+ * section in 21 s (scxpp_rcu_reader_first()).
+ *
  * Costs, and what to change when you adapt it. Each charge walks the task's cgroup path
  * (depth <= FAIRSHARE_MAX_DEPTH hash lookups); one shared queue serialises dispatch, which is
  * right for tens of CPUs; beyond that, shard the queue per LLC and balance between shards.
@@ -42,6 +53,7 @@
  * on. At most FAIRSHARE_MAX_CAPPED cgroups may have a cpu.max quota at a time.
  */
 #include <scxpp/bpf/scxpp.bpf.h>
+#include <scxpp/bpf/starvation.bpf.h>
 
 #include "fairshare_intf.h"
 
@@ -291,6 +303,11 @@ void SCXPP_OPS(fairshare_enqueue, struct task_struct *p, u64 enq_flags)
 
 	if (!tctx) {
 		scxpp_dsq_insert(p, FAIR_DSQ, slice_ns, enq_flags);
+		return;
+	}
+	/* Preempted inside an RCU read-side section: finish it first (starvation.bpf.h). */
+	if (scxpp_rcu_reader_first(p, slice_ns, enq_flags)) {
+		scxpp_stat_inc(SCXPP_STAT_RCU_FIRST);
 		return;
 	}
 	/*
@@ -604,6 +621,13 @@ maybe_free:
 	return 0;
 }
 
+static void guard_fair_queue(void)
+{
+	scxpp_stat_add(SCXPP_STAT_RESCUED,
+		       scxpp_rescue_starved(FAIR_DSQ, scxpp_tunable(MAX_WAIT_MS), 8));
+}
+SCXPP_STARVATION_GUARD_DEFINE(guard_fair_queue);
+
 void SCXPP_OPS(fairshare_enable, struct task_struct *p)
 {
 	struct task_ctx *tctx = scxpp_task_ctx(p);
@@ -642,6 +666,11 @@ s32 SCXPP_OPS_SLEEPABLE(fairshare_init)
 	ret = scxpp_dsq_plan_create(&scxpp_dsq_plan);
 	if (ret)
 		return ret;
+	ret = scxpp_starvation_guard_start();
+	if (ret) {
+		scxpp_error("starting the starvation guard failed: %d", ret);
+		return ret;
+	}
 	/* Also without --bandwidth: the timer applies run-time weight overrides. */
 	t = bpf_map_lookup_elem(&bw_timers, &key);
 	if (!t) {
@@ -651,6 +680,22 @@ s32 SCXPP_OPS_SLEEPABLE(fairshare_init)
 	bpf_timer_init(&t->timer, &bw_timers, 1 /* CLOCK_MONOTONIC */);
 	bpf_timer_set_callback(&t->timer, bw_timer_fn);
 	return bpf_timer_start(&t->timer, bw_tick_ns, 0);
+}
+
+/* What the kernel's debug dump cannot know: the queue clock, and each task's vtime and share. */
+void SCXPP_OPS(fairshare_dump, struct scx_dump_ctx *dctx)
+{
+	scxpp_dump("fairshare: vtime_now=%llu queued=%d\n", vtime_now,
+		   scx_bpf_dsq_nr_queued(FAIR_DSQ));
+}
+
+void SCXPP_OPS(fairshare_dump_task, struct scx_dump_ctx *dctx, struct task_struct *p)
+{
+	struct task_ctx *tctx = scxpp_task_ctx(p);
+
+	if (tctx)
+		scxpp_dump("fairshare: vtime=%llu lead=%lld cgid=%llu share=%llu\n", tctx->vtime,
+			   (s64)(tctx->vtime - vtime_now), tctx->cgid, task_share(p, tctx));
 }
 
 void SCXPP_OPS(fairshare_exit, struct scx_exit_info *ei)
@@ -671,6 +716,8 @@ SCXPP_OPS_DEFINE(fairshare_ops,
 		 .cgroup_init = (void *)fairshare_cgroup_init,
 		 .cgroup_exit = (void *)fairshare_cgroup_exit,
 		 .cgroup_move = (void *)fairshare_cgroup_move,
+		 .dump = (void *)fairshare_dump,
+		 .dump_task = (void *)fairshare_dump_task,
 		 .cgroup_set_weight = (void *)fairshare_cgroup_set_weight,
 		 .cgroup_set_bandwidth = (void *)fairshare_cgroup_set_bandwidth,
 		 .enable = (void *)fairshare_enable,

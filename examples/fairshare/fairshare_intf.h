@@ -58,7 +58,9 @@ struct fairshare_bw {
 	X(PARKED, "parked", "wakeups parked because their cgroup was throttled")            \
 	X(MOVES, "moves", "tasks moved between cgroups")                                    \
 	X(WEIGHT_CHANGES, "weight_changes", "cpu.weight changes seen")                      \
-	X(NO_SLOT, "no_slot", "cpu.max quotas ignored: more than FAIRSHARE_MAX_CAPPED cgroups")
+	X(NO_SLOT, "no_slot", "cpu.max quotas ignored: more than FAIRSHARE_MAX_CAPPED cgroups") \
+	X(RESCUED, "rescued", "tasks run ahead of vtime order: queued longer than max_wait_ms") \
+	X(RCU_FIRST, "rcu_first", "preempted RCU readers put first to finish their section")
 
 SCXPP_STATS_ENUM(fairshare_stat, FAIRSHARE_STATS);
 
@@ -68,7 +70,9 @@ SCXPP_STATS_ENUM(fairshare_stat, FAIRSHARE_STATS);
 	X(LAG_US, "lag_us", 5000, 0, 1000000,                                                \
 	  "most CPU time (us, at the task's share) a task that slept may come back ahead by") \
 	X(BW_TICK_US, "bw_tick_us", 1000, 100, 100000,                                       \
-	  "how often throttled cgroups are checked for the end of their period (us)")
+	  "how often throttled cgroups are checked for the end of their period (us)")        \
+	X(MAX_WAIT_MS, "max_wait_ms", 1000, 100, 10000,                                      \
+	  "longest a task waits in the fair queue before it runs ahead of vtime order (ms)")
 
 SCXPP_TUNABLES_ENUM(fairshare_tunable, FAIRSHARE_TUNABLES);
 

@@ -27,7 +27,7 @@
 #include "scxpp/runner.h"
 #include "scxpp/topology.h"
 
-// --slice_us, --lag_us and --bw_tick_us are the start values of the live tunables of the
+// --slice_us, --lag_us, --bw_tick_us and --max_wait_ms are the start values of the live tunables of the
 // same names (fairshare_intf.h has their ranges).
 ABSL_FLAG(uint32_t, slice_us, 5000, "Slice of every task (us).");
 ABSL_FLAG(uint32_t, lag_us, 5000,
@@ -35,6 +35,8 @@ ABSL_FLAG(uint32_t, lag_us, 5000,
 ABSL_FLAG(bool, bandwidth, true, "Enforce cpu.max quotas.");
 ABSL_FLAG(uint32_t, bw_tick_us, 1000,
           "How often throttled cgroups are checked for the end of their period (us).");
+ABSL_FLAG(uint32_t, max_wait_ms, 1000,
+          "Longest a task waits in the fair queue before it runs ahead of vtime order (ms).");
 ABSL_FLAG(std::string, cgroup_root, "/sys/fs/cgroup",
           "Where cgroup2 is mounted (for names in the per-cgroup report).");
 ABSL_FLAG(uint32_t, cpu_max_poll_ms, 100,

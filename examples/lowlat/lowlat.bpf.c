@@ -38,6 +38,7 @@
  * to queue (set preempt to 0) and rely on short slices.
  */
 #include <scxpp/bpf/scxpp.bpf.h>
+#include <scxpp/bpf/starvation.bpf.h>
 
 #include "lowlat_intf.h"
 
@@ -234,6 +235,11 @@ void SCXPP_OPS(lowlat_enqueue, struct task_struct *p, u64 enq_flags)
 		scxpp_dsq_insert(p, FAIR_DSQ, slice_ns(), enq_flags);
 		return;
 	}
+	/* Preempted inside an RCU read-side section: finish it first (starvation.bpf.h). */
+	if (scxpp_rcu_reader_first(p, slice_ns(), enq_flags)) {
+		scxpp_stat_inc(SCXPP_STAT_RCU_FIRST);
+		return;
+	}
 	if (tctx->critical && (enq_flags & SCXPP_ENQ_WAKEUP)) {
 		scxpp_stat_inc(SCXPP_STAT_CRIT_WAKEUPS);
 		victim = scxpp_tunable(PREEMPT) ? pick_victim(p) : -1;
@@ -361,9 +367,24 @@ s32 SCXPP_OPS_SLEEPABLE(lowlat_init_task, struct task_struct *p, struct scx_init
 	return scxpp_task_ctx_create(p) ? 0 : -ENOMEM;
 }
 
+/* No task waits in the fair queue longer than --max_wait_ms (starvation.bpf.h). */
+static void guard_fair_queue(void)
+{
+	scxpp_stat_add(SCXPP_STAT_RESCUED,
+		       scxpp_rescue_starved(FAIR_DSQ, scxpp_tunable(MAX_WAIT_MS), 8));
+}
+SCXPP_STARVATION_GUARD_DEFINE(guard_fair_queue);
+
 s32 SCXPP_OPS_SLEEPABLE(lowlat_init)
 {
-	return scxpp_dsq_plan_create(&scxpp_dsq_plan);
+	s32 ret = scxpp_dsq_plan_create(&scxpp_dsq_plan);
+
+	if (ret)
+		return ret;
+	ret = scxpp_starvation_guard_start();
+	if (ret)
+		scxpp_error("starting the starvation guard failed: %d", ret);
+	return ret;
 }
 
 void SCXPP_OPS(lowlat_exit, struct scx_exit_info *ei)

@@ -20,7 +20,9 @@
 	X(PROMOTIONS, "promotions", "tasks that became latency-critical")                  \
 	X(DEMOTIONS, "demotions", "critical tasks whose averages no longer qualify")        \
 	X(CPU_BOUND, "cpu_bound", "critical tasks demoted for running 4x the burst limit")   \
-	X(QUEUED, "queued", "non-critical tasks queued by weighted vtime")
+	X(QUEUED, "queued", "non-critical tasks queued by weighted vtime")                 \
+	X(RESCUED, "rescued", "tasks run ahead of vtime order: queued longer than max_wait_ms") \
+	X(RCU_FIRST, "rcu_first", "preempted RCU readers put first to finish their section")
 
 SCXPP_STATS_ENUM(lowlat_stat, LOWLAT_STATS);
 
@@ -41,7 +43,9 @@ SCXPP_STATS_ENUM(lowlat_stat, LOWLAT_STATS);
 	X(NICE_CRITICAL, "nice_critical", 1, 0, 1,                                            \
 	  "tasks with a negative nice value are critical (0/1)")                              \
 	X(PREEMPT, "preempt", 1, 0, 1,                                                        \
-	  "a critical wakeup may preempt a non-critical task when no CPU is idle (0/1)")
+	  "a critical wakeup may preempt a non-critical task when no CPU is idle (0/1)")    \
+	X(MAX_WAIT_MS, "max_wait_ms", 1000, 100, 10000,                                       \
+	  "longest a task waits in the fair queue before it runs ahead of vtime order (ms)")
 
 SCXPP_TUNABLES_ENUM(lowlat_tunable, LOWLAT_TUNABLES);
 

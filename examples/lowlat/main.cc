@@ -44,6 +44,8 @@ ABSL_FLAG(bool, preempt, true,
           "Let a critical wakeup preempt a non-critical task when no CPU is idle.");
 ABSL_FLAG(uint32_t, slice_us, 5000, "Slice of non-critical tasks when nothing waits (us).");
 ABSL_FLAG(uint32_t, min_slice_us, 500, "Shortest slice under contention (us).");
+ABSL_FLAG(uint32_t, max_wait_ms, 1000,
+          "Longest a task waits in the fair queue before it runs ahead of vtime order (ms).");
 
 namespace {
 

@@ -25,6 +25,7 @@ namespace scxpp {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::ReadFileTrimmed;
 using testing::SchedExtDisabled;
 using testing::RunCommand;
@@ -50,6 +51,56 @@ TEST_F(LifecycleVmTest, BpfErrorSurfacesInExitInfoAndExitStatus) {
   EXPECT_EQ(*status, 1) << sched.output();
   EXPECT_THAT(sched.output(), HasSubstr("error (BPF)"));
   EXPECT_THAT(sched.output(), HasSubstr("injected error after 50 dispatches"));
+}
+
+// The same stranding policy with the SDK's starvation guard (starvation.bpf.h): the guard
+// runs the stranded task every ~0.5 s, so the 3 s watchdog never fires and the task makes
+// progress under the scheduler. Without --guard_ms this is the test below (ejected in 3 s).
+TEST_F(LifecycleVmTest, StarvationGuardRunsWhatThePolicyStrands) {
+  Subprocess sched({SCXPP_TESTSCHED_BIN, "--fault=stall", "--stall_comm=stallme",
+                    "--guard_ms=500", "--stats_interval=0"});
+  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  pid_t victim = fork();
+  if (victim == 0) {
+    close(pipefd[0]);
+    prctl(PR_SET_NAME, "stallme");
+    usleep(1000);  // sleep once so the wakeup goes through the scheduler under the new name
+    for (unsigned long n = 0;; ++n) {
+      if (n % 1000000 == 0) (void)!write(pipefd[1], "x", 1);
+    }
+  }
+  close(pipefd[1]);
+  fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+  // Three watchdog timeouts (3 s each): still attached, and the stranded task advanced in
+  // each of the last two seconds-long windows.
+  absl::SleepFor(absl::Seconds(5));
+  char buf[4096];
+  int windows_with_progress = 0;
+  for (int w = 0; w < 2; ++w) {
+    while (read(pipefd[0], buf, sizeof(buf)) > 0) {
+    }
+    absl::SleepFor(absl::Seconds(2));
+    if (read(pipefd[0], buf, sizeof(buf)) > 0) ++windows_with_progress;
+  }
+  EXPECT_EQ(ReadFileTrimmed(kState), "enabled") << sched.output();
+  EXPECT_FALSE(sched.Wait(absl::Milliseconds(1)).has_value())
+      << "the scheduler exited although the guard was on:\n" << sched.output();
+  EXPECT_EQ(windows_with_progress, 2) << "the stranded task did not run under the guard";
+  kill(victim, SIGKILL);
+  waitpid(victim, nullptr, 0);
+  sched.Signal(SIGINT);
+  std::optional<int> status = sched.Wait(absl::Seconds(30));
+  ASSERT_TRUE(status.has_value()) << sched.output();
+  EXPECT_EQ(*status, 0) << sched.output();
+  // The counters say it was the guard: stranded tasks, and rescues of them.
+  const std::string out = sched.output();
+  const size_t at = out.find("final: ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string final_line = out.substr(at, out.find('\n', at) - at);
+  EXPECT_THAT(final_line, Not(HasSubstr("rescued=0 "))) << final_line;
+  EXPECT_THAT(final_line, Not(HasSubstr("stranded=0 "))) << final_line;
 }
 
 TEST_F(LifecycleVmTest, WatchdogEjectsStallingSchedulerAndTasksKeepRunning) {

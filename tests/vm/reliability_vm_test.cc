@@ -701,6 +701,9 @@ TEST_P(SoakVmTest, MixedStressNg) {
     if (absl::Now() - start > absl::Seconds(seconds + 120)) break;
   }
   const absl::Duration ran = absl::Now() - start;
+  // Ejected: let the runner print the exit line and the kernel's debug dump before the
+  // output goes into the failure message (it is what says which task waited, and where).
+  if (!ejected.empty()) sched.Wait(absl::Seconds(20));
   std::cout << "[ info ] soak " << c.name << ": stress-ng ran " << ran << ", " << checks
             << " state checks\n";
   EXPECT_EQ(ejected, "") << c.name << " was ejected " << ejected << "\n" << sched.output();
@@ -718,6 +721,12 @@ TEST_P(SoakVmTest, MixedStressNg) {
   EXPECT_THAT(sched.output(), HasSubstr("unregistered from user space")) << sched.output();
   EXPECT_EQ(Count(sched.output(), "attached"), 1) << "restarted during the soak:\n"
                                                   << sched.output();
+  // The scheduler's own counters for the run (how often a guard stepped in, for one).
+  const std::string out = sched.output();
+  if (const size_t at = out.find("final: "); at != std::string::npos) {
+    std::cout << "[ info ] soak " << c.name << " " << out.substr(at, out.find('\n', at) - at)
+              << "\n";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Schedulers, SoakVmTest, ::testing::ValuesIn(kSchedulers),

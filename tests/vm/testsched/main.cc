@@ -15,6 +15,8 @@
 ABSL_FLAG(std::string, fault, "none", "none|error|stall|restart|init");
 ABSL_FLAG(uint64_t, fault_after, 200, "dispatches before an error/restart fault fires");
 ABSL_FLAG(std::string, stall_comm, "stallme", "comm of the tasks the stall fault strands");
+ABSL_FLAG(uint64_t, guard_ms, 0,
+          "> 0: a starvation guard runs tasks stranded for this long (ms; see --fault=stall)");
 ABSL_FLAG(bool, bad_verifier, false, "load the object the verifier rejects instead");
 
 int main(int argc, char** argv) {
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
         // A restart fault fires on the first start only, so the restart is seen to work.
         skel.rodata->fault = (fault == TESTSCHED_FAULT_RESTART && starts > 0) ? 0 : fault;
         skel.rodata->fault_after = absl::GetFlag(FLAGS_fault_after);
+        skel.rodata->guard_ms = absl::GetFlag(FLAGS_guard_ms);
         std::string comm = absl::GetFlag(FLAGS_stall_comm);
         strncpy(const_cast<char*>(skel.rodata->stall_comm), comm.c_str(), 15);
         const_cast<scxpp_dsq_plan&>(skel.rodata->scxpp_dsq_plan) = scxpp::MakeDsqPlan(

@@ -9,6 +9,7 @@
  * that find an idle CPU go straight to it.
  */
 #include <scxpp/bpf/scxpp.bpf.h>
+#include <scxpp/bpf/starvation.bpf.h>
 
 #include "testsched_intf.h"
 
@@ -18,6 +19,8 @@ const volatile u32 fault;
 const volatile u64 fault_after = 200;
 const volatile char stall_comm[16];
 const volatile u64 slice_ns = 5ULL * 1000 * 1000;
+/* > 0: the starvation guard runs what waited in the dead DSQ this long (ms). */
+const volatile u64 guard_ms;
 /* main.cc plans: shared:0 (the run queue), cpu:* (unused, exercises creation), user:0. */
 SCXPP_DSQ_PLAN_DEFINE();
 
@@ -125,6 +128,12 @@ s32 SCXPP_OPS_SLEEPABLE(testsched_init_task, struct task_struct *p, struct scx_i
 	return scxpp_task_ctx_create(p) ? 0 : -ENOMEM;
 }
 
+static void guard_dead_dsq(void)
+{
+	scxpp_stat_add(SCXPP_STAT_RESCUED, scxpp_rescue_starved(DEAD_DSQ, guard_ms, 8));
+}
+SCXPP_STARVATION_GUARD_DEFINE(guard_dead_dsq);
+
 s32 SCXPP_OPS_SLEEPABLE(testsched_init)
 {
 	if (fault == TESTSCHED_FAULT_INIT) {
@@ -134,6 +143,14 @@ s32 SCXPP_OPS_SLEEPABLE(testsched_init)
 	if (!scxpp_dsq_plan.nr[SCXPP_DSQ_SHARED] || !scxpp_dsq_plan.nr[SCXPP_DSQ_USER]) {
 		scxpp_error("the DSQ plan needs shared:0 and user:0");
 		return -EINVAL;
+	}
+	if (guard_ms) {
+		s32 ret = scxpp_starvation_guard_start();
+
+		if (ret) {
+			scxpp_error("starting the starvation guard failed: %d", ret);
+			return ret;
+		}
 	}
 	return scxpp_dsq_plan_create(&scxpp_dsq_plan);
 }

@@ -17,7 +17,8 @@ enum testsched_fault {
 	X(ENQUEUED, "enqueued", "tasks queued by vtime")                 \
 	X(DIRECT, "direct", "wakeups dispatched to an idle CPU")         \
 	X(DISPATCHED, "dispatched", "tasks moved to a local DSQ")        \
-	X(STRANDED, "stranded", "tasks put where nothing serves them")
+	X(STRANDED, "stranded", "tasks put where nothing serves them")   \
+	X(RESCUED, "rescued", "stranded tasks the starvation guard ran")
 
 SCXPP_STATS_ENUM(testsched_stat, TESTSCHED_STATS);
 

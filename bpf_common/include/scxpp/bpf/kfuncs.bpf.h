@@ -40,6 +40,7 @@ u32 scx_bpf_nr_cpu_ids(void) __ksym;
 bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask *cpumask) __ksym;
 void scx_bpf_exit_bstr(s64 exit_code, char *fmt, unsigned long long *data, u32 data__sz) __ksym;
 void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data_len) __ksym;
+void scx_bpf_dump_bstr(char *fmt, unsigned long long *data, u32 data_len) __ksym;
 
 /* 6.13 renamed dispatch -> dsq_insert, consume -> dsq_move_to_local. */
 void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym __weak;
@@ -176,6 +177,17 @@ static __always_inline u64 scxpp_now(void)
 	({                                                                         \
 		SCXPP__BSTR_PREAMBLE(fmt, ##args)                                  \
 		scx_bpf_exit_bstr((code), ___fmt, ___param, sizeof(___param));     \
+	})
+/*
+ * scxpp_dump(fmt, args...): add a line to the kernel's debug dump, from ops.dump,
+ * ops.dump_cpu and ops.dump_task only. The dump is taken on an error exit (and on SysRq-D)
+ * and reaches userspace with the exit info, where the runner prints it: put there what
+ * explains a stall (queue clocks, a task's own vtime and deadline). Lines end at '\n'.
+ */
+#define scxpp_dump(fmt, args...)                                                   \
+	({                                                                         \
+		SCXPP__BSTR_PREAMBLE(fmt, ##args)                                  \
+		scx_bpf_dump_bstr(___fmt, ___param, sizeof(___param));             \
 	})
 
 #endif /* SCXPP_BPF_KFUNCS_BPF_H_ */
