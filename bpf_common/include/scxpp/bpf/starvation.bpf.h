@@ -72,17 +72,23 @@ static __always_inline u64 scxpp__starve_hz_now(void)
 
 /**
  * Move up to @max_moves tasks that have waited in user DSQ @dsq_id for more than
- * @max_wait_ms to the local DSQ of a CPU they may run on (their own when allowed),
- * preempting that CPU. Returns how many were moved: 0 while nothing waited that
- * long, and during the guard's first second (while it measures HZ).
+ * @max_wait_ms, the longest-waiting first, to the local DSQ of a CPU they may run on (their
+ * own when allowed), preempting that CPU. Returns how many were moved: 0 while nothing
+ * waited that long, and during the guard's first second (while it measures HZ).
+ *
+ * Longest-waiting first matters under overload, when many tasks are over the bound: the
+ * ones rescued are those the queue order has put off longest (within 100 ms of the oldest
+ * wait), not those it would have run next anyway. Two walks of the DSQ: one finds the
+ * oldest wait, one moves.
  *
  * Call from a BPF timer callback or another context that holds no run-queue lock and is
  * outside any RCU read-side section (the function takes one). Minimum kernel: 6.12.
  */
 static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32 max_moves)
 {
-	u64 hz = scxpp__starve_hz_now(), limit;
+	u64 hz = scxpp__starve_hz_now(), limit, oldest, cutoff;
 	struct task_struct *p;
+	bool any = false;
 	u32 moved = 0;
 	s32 cpu;
 
@@ -90,9 +96,22 @@ static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32
 		return 0;
 	/* Runnable since before this jiffy: waited more than max_wait_ms. */
 	limit = bpf_jiffies64() - (max_wait_ms * hz + 999) / 1000;
+	oldest = limit;
 	bpf_rcu_read_lock();
 	scxpp_dsq_for_each(p, dsq_id) {
-		if (!scxpp_time_before(p->scx.runnable_at, limit))
+		if (scxpp_time_before(p->scx.runnable_at, oldest)) {
+			oldest = p->scx.runnable_at;
+			any = true;
+		}
+	}
+	if (!any)
+		goto out;
+	/* The oldest tranche: within 100 ms of the longest wait, and over the bound. */
+	cutoff = oldest + hz / 10 + 1;
+	if (scxpp_time_before(limit, cutoff))
+		cutoff = limit;
+	scxpp_dsq_for_each(p, dsq_id) {
+		if (!scxpp_time_before(p->scx.runnable_at, cutoff))
 			continue;
 		/* Its own CPU where it may run there (a migration-disabled task must). */
 		cpu = scx_bpf_task_cpu(p);
@@ -107,6 +126,7 @@ static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32
 				break;
 		}
 	}
+out:
 	bpf_rcu_read_unlock();
 	return moved;
 }
