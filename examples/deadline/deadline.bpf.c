@@ -39,6 +39,10 @@
  * that is a best-effort task or an admitted task with a later deadline (SCX_KICK_PREEMPT:
  * the running task's slice ends at once and it is re-queued where it came from); so a
  * best-effort task delays an admitted one only by the time the kick takes, never by a slice.
+ * The starvation guard keeps that: a best-effort task queued for longer than --max_wait_ms,
+ * or preempted inside an RCU read-side section, goes to a FIFO rescue queue that each CPU
+ * serves after its EDF queue and before the best-effort queue (starvation.bpf.h), not to
+ * a local queue.
  *
  * Budgets. An admitted task runs with its remaining budget as its slice, and a per-CPU BPF
  * timer fires when the budget runs out (the scheduler tick, 4 ms at HZ=250, is too coarse for
@@ -82,12 +86,16 @@ const volatile u32 nr_cpu_ids = 1;
 /* Throttled tasks: false = run as best-effort until the next period, true = do not run. */
 const volatile bool throttle_hold = false;
 
-SCXPP_DSQ_PLAN_DEFINE(); /* shared:0 best-effort, cpu:N EDF queue, user:N throttle queue */
+/* shared:0 best-effort, cpu:N EDF queue, user:N throttle queue, user:nr_cpu_ids rescue */
+SCXPP_DSQ_PLAN_DEFINE();
 SCXPP_STATS_MAP(SCXPP_NR_STATS);
 
 #define BE_DSQ SCXPP_DSQ_ID(SCXPP_DSQ_SHARED, 0)
 #define EDF_DSQ(cpu) SCXPP_DSQ_ID(SCXPP_DSQ_CPU, (cpu))
 #define THR_DSQ(cpu) SCXPP_DSQ_ID(SCXPP_DSQ_USER, (cpu))
+/* Best-effort tasks the starvation guard rescued, and preempted RCU readers: FIFO, served
+ * after the CPU's EDF queue and before the best-effort queue. */
+#define RESCUE_DSQ SCXPP_DSQ_ID(SCXPP_DSQ_USER, nr_cpu_ids)
 /* A budget smaller than this is used up: the timer and a kick cost about as much. */
 #define MIN_BUDGET_NS (5ULL * 1000)
 /* The timer treats expiries this close as due (saves a re-arm for a few microseconds). */
@@ -250,13 +258,17 @@ static void enqueue_be(struct task_struct *p, struct task_ctx *tctx, u64 enq_fla
 	u64 vtime = tctx ? scxpp_vtime_clamp_lag(tctx->vtime, vtime_now, be_slice_ns) : vtime_now;
 	s32 cpu;
 
-	/* Preempted inside an RCU read-side section: finish it first (starvation.bpf.h). */
-	if (scxpp_rcu_reader_first(p, be_slice_ns, enq_flags)) {
+	/*
+	 * Preempted inside an RCU read-side section: first among best-effort tasks, so it
+	 * leaves the section soon (starvation.bpf.h), but not ahead of an EDF queue.
+	 */
+	if (scxpp_task_in_rcu_read_section(p)) {
 		scxpp_stat_inc(SCXPP_STAT_RCU_FIRST);
-		return;
+		scxpp_dsq_insert(p, RESCUE_DSQ, be_slice_ns, enq_flags);
+	} else {
+		scxpp_stat_inc(SCXPP_STAT_BE_QUEUED);
+		scxpp_dsq_insert_vtime(p, BE_DSQ, be_slice_ns, vtime, enq_flags);
 	}
-	scxpp_stat_inc(SCXPP_STAT_BE_QUEUED);
-	scxpp_dsq_insert_vtime(p, BE_DSQ, be_slice_ns, vtime, enq_flags);
 	/*
 	 * Best-effort tasks are never put on a local queue, so when ops.select_cpu did not pick
 	 * (and wake) a CPU for this one, wake an idle CPU to pull it.
@@ -407,6 +419,8 @@ void SCXPP_OPS(deadline_dispatch, s32 cpu, struct task_struct *prev)
 		arm_timer(cpu, next, now);
 	if (scxpp_dsq_move_to_local(EDF_DSQ(cpu)))
 		return;
+	if (scxpp_dsq_move_to_local(RESCUE_DSQ))
+		return;
 	scxpp_dsq_move_to_local(BE_DSQ);
 }
 
@@ -512,7 +526,7 @@ void SCXPP_OPS(deadline_exit_task, struct task_struct *p, struct scx_exit_task_a
 static void guard_be_queue(void)
 {
 	scxpp_stat_add(SCXPP_STAT_RESCUED,
-		       scxpp_rescue_starved(BE_DSQ, scxpp_tunable(MAX_WAIT_MS), 8));
+		       scxpp_rescue_starved(BE_DSQ, scxpp_tunable(MAX_WAIT_MS), 8, RESCUE_DSQ));
 }
 SCXPP_STARVATION_GUARD_DEFINE(guard_be_queue);
 

@@ -643,7 +643,7 @@ int Main(int argc, char** argv) {
         ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
         const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) =
             MakeDsqPlan(*topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0,
-                        /*nr_user=*/static_cast<uint32_t>(topo->nr_cpu_ids()));
+                        /*nr_user=*/static_cast<uint32_t>(topo->nr_cpu_ids()) + 1);
         return absl::OkStatus();
       },
       ControlSpec{SCXPP_STATS_DESCS(DEADLINE_STATS), SCXPP_TUNABLE_DESCS(DEADLINE_TUNABLES),

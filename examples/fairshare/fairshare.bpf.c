@@ -624,7 +624,8 @@ maybe_free:
 static void guard_fair_queue(void)
 {
 	scxpp_stat_add(SCXPP_STAT_RESCUED,
-		       scxpp_rescue_starved(FAIR_DSQ, scxpp_tunable(MAX_WAIT_MS), 8));
+		       scxpp_rescue_starved(FAIR_DSQ, scxpp_tunable(MAX_WAIT_MS), 8,
+					    SCXPP_RESCUE_TO_CPU));
 }
 SCXPP_STARVATION_GUARD_DEFINE(guard_fair_queue);
 

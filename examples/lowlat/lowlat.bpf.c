@@ -371,7 +371,8 @@ s32 SCXPP_OPS_SLEEPABLE(lowlat_init_task, struct task_struct *p, struct scx_init
 static void guard_fair_queue(void)
 {
 	scxpp_stat_add(SCXPP_STAT_RESCUED,
-		       scxpp_rescue_starved(FAIR_DSQ, scxpp_tunable(MAX_WAIT_MS), 8));
+		       scxpp_rescue_starved(FAIR_DSQ, scxpp_tunable(MAX_WAIT_MS), 8,
+					    SCXPP_RESCUE_TO_CPU));
 }
 SCXPP_STARVATION_GUARD_DEFINE(guard_fair_queue);
 

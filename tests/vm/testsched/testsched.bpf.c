@@ -130,7 +130,7 @@ s32 SCXPP_OPS_SLEEPABLE(testsched_init_task, struct task_struct *p, struct scx_i
 
 static void guard_dead_dsq(void)
 {
-	scxpp_stat_add(SCXPP_STAT_RESCUED, scxpp_rescue_starved(DEAD_DSQ, guard_ms, 8));
+	scxpp_stat_add(SCXPP_STAT_RESCUED, scxpp_rescue_starved(DEAD_DSQ, guard_ms, 8, SCXPP_RESCUE_TO_CPU));
 }
 SCXPP_STARVATION_GUARD_DEFINE(guard_dead_dsq);
 

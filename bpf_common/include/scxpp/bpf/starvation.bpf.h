@@ -28,7 +28,8 @@
  *   static void guard(void)
  *   {
  *           scxpp_stat_add(MY_STAT_RESCUED,
- *                          scxpp_rescue_starved(MY_DSQ, scxpp_tunable(MAX_WAIT_MS), 8));
+ *                          scxpp_rescue_starved(MY_DSQ, scxpp_tunable(MAX_WAIT_MS), 8,
+ *                                               SCXPP_RESCUE_TO_CPU));
  *   }
  *   SCXPP_STARVATION_GUARD_DEFINE(guard);
  *   ... in ops.init:  ret = scxpp_starvation_guard_start();
@@ -41,6 +42,9 @@
 #define SCXPP_BPF_STARVATION_BPF_H_
 
 #include "kfuncs.bpf.h"
+
+/* scxpp_rescue_starved()'s @to_dsq: a CPU's local DSQ, preempting what runs there. */
+#define SCXPP_RESCUE_TO_CPU SCX_DSQ_LOCAL
 
 /* How often the guard timer of SCXPP_STARVATION_GUARD_DEFINE() calls its function. */
 #define SCXPP_STARVATION_GUARD_PERIOD_NS (100ULL * 1000 * 1000)
@@ -72,9 +76,13 @@ static __always_inline u64 scxpp__starve_hz_now(void)
 
 /**
  * Move up to @max_moves tasks that have waited in user DSQ @dsq_id for more than
- * @max_wait_ms, the longest-waiting first, to the local DSQ of a CPU they may run on (their
- * own when allowed), preempting that CPU. Returns how many were moved: 0 while nothing
- * waited that long, and during the guard's first second (while it measures HZ).
+ * @max_wait_ms, the longest-waiting first, to @to_dsq. Returns how many were moved: 0 while
+ * nothing waited that long, and during the guard's first second (while it measures HZ).
+ *
+ * @to_dsq is SCXPP_RESCUE_TO_CPU (the local DSQ of a CPU the task may run on, its own when
+ * allowed, and that CPU is preempted: the task runs next), or a user DSQ the scheduler's
+ * ops.dispatch serves before @dsq_id (FIFO; an idle CPU is kicked to pull it): for a
+ * scheduler that must keep something else first, as deadline keeps its EDF queues.
  *
  * Longest-waiting first matters under overload, when many tasks are over the bound: the
  * ones rescued are those the queue order has put off longest (within 100 ms of the oldest
@@ -84,7 +92,8 @@ static __always_inline u64 scxpp__starve_hz_now(void)
  * Call from a BPF timer callback or another context that holds no run-queue lock and is
  * outside any RCU read-side section (the function takes one). Minimum kernel: 6.12.
  */
-static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32 max_moves)
+static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32 max_moves,
+						u64 to_dsq)
 {
 	u64 hz = scxpp__starve_hz_now(), limit, oldest, cutoff;
 	struct task_struct *p;
@@ -113,6 +122,16 @@ static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32
 	scxpp_dsq_for_each(p, dsq_id) {
 		if (!scxpp_time_before(p->scx.runnable_at, cutoff))
 			continue;
+		if (to_dsq != SCXPP_RESCUE_TO_CPU) {
+			if (scxpp_dsq_move(SCXPP_DSQ_ITER, p, to_dsq, 0)) {
+				cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+				if (cpu >= 0)
+					scx_bpf_kick_cpu(cpu, SCXPP_KICK_IDLE);
+				if (++moved >= max_moves)
+					break;
+			}
+			continue;
+		}
 		/* Its own CPU where it may run there (a migration-disabled task must). */
 		cpu = scx_bpf_task_cpu(p);
 		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
