@@ -552,10 +552,7 @@ s32 SCXPP_OPS_SLEEPABLE(deadline_init)
 		if (ret)
 			return ret;
 	}
-	ret = scxpp_starvation_guard_start();
-	if (ret)
-		scxpp_error("starting the starvation guard failed: %d", ret);
-	return ret;
+	return scxpp_starvation_guard_start();
 }
 
 void SCXPP_OPS(deadline_exit, struct scx_exit_info *ei)

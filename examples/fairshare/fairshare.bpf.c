@@ -668,10 +668,8 @@ s32 SCXPP_OPS_SLEEPABLE(fairshare_init)
 	if (ret)
 		return ret;
 	ret = scxpp_starvation_guard_start();
-	if (ret) {
-		scxpp_error("starting the starvation guard failed: %d", ret);
+	if (ret)
 		return ret;
-	}
 	/* Also without --bandwidth: the timer applies run-time weight overrides. */
 	t = bpf_map_lookup_elem(&bw_timers, &key);
 	if (!t) {

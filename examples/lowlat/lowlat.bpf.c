@@ -382,10 +382,7 @@ s32 SCXPP_OPS_SLEEPABLE(lowlat_init)
 
 	if (ret)
 		return ret;
-	ret = scxpp_starvation_guard_start();
-	if (ret)
-		scxpp_error("starting the starvation guard failed: %d", ret);
-	return ret;
+	return scxpp_starvation_guard_start();
 }
 
 void SCXPP_OPS(lowlat_exit, struct scx_exit_info *ei)

@@ -34,6 +34,23 @@ using testing::WaitUntil;
 
 constexpr char kState[] = "/sys/kernel/sched_ext/state";
 
+// A child that renames itself "stallme" (the comm testsched's stall fault strands) and then
+// counts, writing a byte to pipefd[1] every `every` counts. Returns its pid; closes the
+// write end in the parent.
+pid_t SpawnStallme(int pipefd[2], unsigned long every) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(pipefd[0]);
+    prctl(PR_SET_NAME, "stallme");
+    usleep(1000);  // sleep once so the wakeup goes through the scheduler under the new name
+    for (unsigned long n = 0;; ++n) {
+      if (n % every == 0) (void)!write(pipefd[1], "x", 1);
+    }
+  }
+  close(pipefd[1]);
+  return pid;
+}
+
 class LifecycleVmTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(SchedExtDisabled()) << "a scheduler is still attached"; }
@@ -62,16 +79,7 @@ TEST_F(LifecycleVmTest, StarvationGuardRunsWhatThePolicyStrands) {
   ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
   int pipefd[2];
   ASSERT_EQ(pipe(pipefd), 0);
-  pid_t victim = fork();
-  if (victim == 0) {
-    close(pipefd[0]);
-    prctl(PR_SET_NAME, "stallme");
-    usleep(1000);  // sleep once so the wakeup goes through the scheduler under the new name
-    for (unsigned long n = 0;; ++n) {
-      if (n % 1000000 == 0) (void)!write(pipefd[1], "x", 1);
-    }
-  }
-  close(pipefd[1]);
+  const pid_t victim = SpawnStallme(pipefd, 1000000);
   fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
   // Three watchdog timeouts (3 s each): still attached, and the stranded task advanced in
   // each of the last two seconds-long windows.
@@ -110,16 +118,7 @@ TEST_F(LifecycleVmTest, WatchdogEjectsStallingSchedulerAndTasksKeepRunning) {
   // A child renames itself "stallme" and then counts; the scheduler strands it.
   int pipefd[2];
   ASSERT_EQ(pipe(pipefd), 0);
-  pid_t victim = fork();
-  if (victim == 0) {
-    close(pipefd[0]);
-    prctl(PR_SET_NAME, "stallme");
-    usleep(1000);  // sleep once so the wakeup goes through the scheduler under the new name
-    for (unsigned long n = 0;; ++n) {
-      if (n % 10000000 == 0) (void)!write(pipefd[1], "x", 1);
-    }
-  }
-  close(pipefd[1]);
+  const pid_t victim = SpawnStallme(pipefd, 10000000);
   std::optional<int> status = sched.Wait(absl::Seconds(60));
   ASSERT_TRUE(status.has_value()) << "the watchdog did not eject the scheduler\n" << sched.output();
   EXPECT_EQ(*status, 1) << sched.output();

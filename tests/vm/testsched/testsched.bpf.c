@@ -147,10 +147,8 @@ s32 SCXPP_OPS_SLEEPABLE(testsched_init)
 	if (guard_ms) {
 		s32 ret = scxpp_starvation_guard_start();
 
-		if (ret) {
-			scxpp_error("starting the starvation guard failed: %d", ret);
+		if (ret)
 			return ret;
-		}
 	}
 	return scxpp_dsq_plan_create(&scxpp_dsq_plan);
 }

@@ -200,7 +200,7 @@ struct scxpp__starvation_timer {
  * SCXPP_STARVATION_GUARD_DEFINE(fn): a BPF timer that calls `static void fn(void)` every
  * SCXPP_STARVATION_GUARD_PERIOD_NS (100 ms); fn calls scxpp_rescue_starved() for each DSQ
  * to guard. Start it from ops.init with scxpp_starvation_guard_start(), which returns 0 or
- * a negative errno.
+ * a negative errno (and then has reported it with scxpp_error(): return it from ops.init).
  */
 #define SCXPP_STARVATION_GUARD_DEFINE(fn)                                                   \
 	struct {                                                                            \
@@ -232,6 +232,8 @@ struct scxpp__starvation_timer {
 		if (!___ret)                                                                \
 			___ret = bpf_timer_start(&___t->timer,                              \
 						 SCXPP_STARVATION_GUARD_PERIOD_NS, 0);      \
+		if (___ret)                                                                 \
+			scxpp_error("starting the starvation guard failed: %d", ___ret);    \
 		return ___ret;                                                              \
 	}
 
