@@ -40,10 +40,10 @@
  * it has caught up, and new and waking tasks keep being placed before it (a fork storm).
  * A task still queued after --max_wait_ms is moved to a CPU and run next
  * (scxpp_rescue_starved(), every 100 ms); throttled cgroups' parked tasks are not (their
- * wait is the quota). Without it, the soak's stress-ng mix kept a nice-5 kernel thread
+ * wait is the quota). Without it, the soak's stress-ng mix kept a low-weight kernel thread
  * waiting until the kernel's RCU stall detector ejected the scheduler. And a task preempted
  * inside an RCU read-side section (it holds up every grace period) goes first, whatever its
- * vtime: the guard alone let nice-19 khugepaged run 5 ms a second, too little to leave its
+ * vtime or its cgroup's quota (kernel code, short): the guard alone let nice-19 khugepaged run 5 ms a second, too little to leave its
  * section in 21 s (scxpp_rcu_reader_first()).
  *
  * Costs, and what to change when you adapt it. Each charge walks the task's cgroup path
