@@ -230,6 +230,8 @@ TEST_F(FairshareVmTest, BadFlagsAreRefusedBeforeAttaching) {
   ExpectRefusedBeforeAttaching(bin, {"--slice_us=-5"}, "slice_us", /*status=*/1);
   ExpectRefusedBeforeAttaching(bin, {"--lag_us=5000000"}, "--lag_us: 5000000 is out of range");
   ExpectRefusedBeforeAttaching(bin, {"--bw_tick_us=10"}, "--bw_tick_us: 10 is out of range");
+  // Not a tunable: checked by fairshare's own CheckFlags().
+  ExpectRefusedBeforeAttaching(bin, {"--cpu_max_poll_ms=5"}, "--cpu_max_poll_ms=5 is too small");
 }
 
 }  // namespace
