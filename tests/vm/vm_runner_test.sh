@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # The VM runner's own contract: it returns the guest command's status, reports a kernel
-# crash (or a hung task) as such (125, not as the command's failure) and enforces its
-# timeout (124).
+# crash (or a hung task) as such (125, not as the command's failure), enforces its
+# timeout (124) and fails (126) when there is no VM to run in.
 set -u
 vm_run=$1
 logdir=$2
@@ -31,4 +31,12 @@ expect 125 panic -- 'echo c > /proc/sysrq-trigger; sleep 30'
 # waiting 120 s for a real one would make this test slow).
 expect 125 hung-task -- 'echo "<3>INFO: task cpuhp/1:20 blocked for more than 120 seconds." >/dev/kmsg; sleep 30'
 expect 124 timeout --timeout 25 -- 'sleep 600'
+# No VM is a failure (126), never a skip: no kernel at all, and a kernel qemu cannot boot.
+expect 126 no-kernel --kernel "$logdir/no-such-kernel" -- true
+mkdir -p "$logdir/bad-kernel"
+echo "not a kernel image" >"$logdir/bad-kernel/vmlinuz"
+expect 126 incomplete-kernel --kernel "$logdir/bad-kernel" -- true
+echo "0.0-bad" >"$logdir/bad-kernel/release"
+echo "# no config" >"$logdir/bad-kernel/config"
+expect 126 bad-kernel --kernel "$logdir/bad-kernel" --timeout 60 -- true
 exit $fail
