@@ -46,6 +46,22 @@
 /* scxpp_rescue_starved()'s @to_dsq: a CPU's local DSQ, preempting what runs there. */
 #define SCXPP_RESCUE_TO_CPU SCX_DSQ_LOCAL
 
+/*
+ * How many queued tasks one scxpp_rescue_starved() call looks at, per walk. Each step of a
+ * DSQ walk takes the DSQ's lock. Unbounded, two walks of 10,000 queued tasks (a mass
+ * wakeup) every 100 ms from the timer's softirq slowed an ASan build of fairshare under TCG
+ * so far that 10,000 woken threads took 1 min 54 s to join and the kernel's own watchdog
+ * worker, queued behind them, missed its 30 s check-in (7.3; on 6.16 the RCU grace-period
+ * kthread starved for 21 s); bounded, they joined in 9 s. Past this many a call rescues
+ * among the first ones it sees, so an older waiter further back waits until the queue
+ * shrinks. Define it before including this header to change it. The count is a global,
+ * not a local: a counted local makes the verifier tell every iteration apart (fairshare
+ * then hit the 1M-instruction limit).
+ */
+#ifndef SCXPP_RESCUE_MAX_SCAN
+#define SCXPP_RESCUE_MAX_SCAN 1024
+#endif
+
 /* How often the guard timer of SCXPP_STARVATION_GUARD_DEFINE() calls its function. */
 #define SCXPP_STARVATION_GUARD_PERIOD_NS (100ULL * 1000 * 1000)
 
@@ -55,6 +71,8 @@
  * second) and is kept. 0 until then.
  */
 static u64 scxpp__starve_t0, scxpp__starve_j0, scxpp__starve_hz;
+/* Steps taken by the current walk (see SCXPP_RESCUE_MAX_SCAN). */
+static u32 scxpp__starve_seen;
 
 static __always_inline u64 scxpp__starve_hz_now(void)
 {
@@ -86,8 +104,8 @@ static __always_inline u64 scxpp__starve_hz_now(void)
  *
  * Longest-waiting first matters under overload, when many tasks are over the bound: the
  * ones rescued are those the queue order has put off longest (within 100 ms of the oldest
- * wait), not those it would have run next anyway. Two walks of the DSQ: one finds the
- * oldest wait, one moves.
+ * wait), not those it would have run next anyway. Two walks of the DSQ, each of at most
+ * SCXPP_RESCUE_MAX_SCAN tasks (1024): one finds the oldest wait, one moves.
  *
  * Call from a BPF timer callback or another context that holds no run-queue lock and is
  * outside any RCU read-side section (the function takes one). Minimum kernel: 6.12.
@@ -106,12 +124,15 @@ static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32
 	/* Runnable since before this jiffy: waited more than max_wait_ms. */
 	limit = bpf_jiffies64() - (max_wait_ms * hz + 999) / 1000;
 	oldest = limit;
+	scxpp__starve_seen = 0;
 	bpf_rcu_read_lock();
 	scxpp_dsq_for_each(p, dsq_id) {
 		if (scxpp_time_before(p->scx.runnable_at, oldest)) {
 			oldest = p->scx.runnable_at;
 			any = true;
 		}
+		if (++scxpp__starve_seen >= SCXPP_RESCUE_MAX_SCAN)
+			break;
 	}
 	if (!any)
 		goto out;
@@ -119,7 +140,10 @@ static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32
 	cutoff = oldest + hz / 10 + 1;
 	if (scxpp_time_before(limit, cutoff))
 		cutoff = limit;
+	scxpp__starve_seen = 0;
 	scxpp_dsq_for_each(p, dsq_id) {
+		if (++scxpp__starve_seen > SCXPP_RESCUE_MAX_SCAN)
+			break;
 		if (!scxpp_time_before(p->scx.runnable_at, cutoff))
 			continue;
 		if (to_dsq != SCXPP_RESCUE_TO_CPU) {
