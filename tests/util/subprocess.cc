@@ -98,6 +98,11 @@ std::optional<int> Subprocess::Wait(absl::Duration timeout) {
     pid_t r = waitpid(pid_, &st, WNOHANG);
     if (r == pid_) {
       status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      // What it wrote just before exiting (a scheduler's exit line and debug dump) may still
+      // be in the pipe, even when the timeout has passed: read it up to EOF (a grandchild
+      // holding the pipe open bounds this at 2 s).
+      const absl::Time drain_end = absl::Now() + absl::Seconds(2);
+      while (fd_ >= 0 && absl::Now() <= drain_end) Drain(absl::Milliseconds(20));
       return status_;
     }
     if (absl::Now() > end) return std::nullopt;
