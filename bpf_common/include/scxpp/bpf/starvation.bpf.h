@@ -52,9 +52,10 @@
  * wakeup) every 100 ms from the timer's softirq slowed an ASan build of fairshare under TCG
  * so far that 10,000 woken threads took 1 min 54 s to join and the kernel's own watchdog
  * worker, queued behind them, missed its 30 s check-in (7.3; on 6.16 the RCU grace-period
- * kthread starved for 21 s); bounded, they joined in 9 s. Past this many a call rescues
- * among the first ones it sees, so an older waiter further back waits until the queue
- * shrinks. Define it before including this header to change it. The count is a global,
+ * kthread starved for 21 s); bounded, they joined in 9 s. Past this many a call sees only
+ * one end of the queue, so calls alternate: from the head, then from the tail (where a
+ * vtime queue keeps the tasks whose vtime ran furthest ahead — a nice-19 kernel thread, not
+ * seen for 43 s with head-only walks). Define it before including this header to change it. The count is a global,
  * not a local: a counted local makes the verifier tell every iteration apart (fairshare
  * then hit the 1M-instruction limit).
  */
@@ -71,8 +72,8 @@
  * second) and is kept. 0 until then.
  */
 static u64 scxpp__starve_t0, scxpp__starve_j0, scxpp__starve_hz;
-/* Steps taken by the current walk (see SCXPP_RESCUE_MAX_SCAN). */
-static u32 scxpp__starve_seen;
+/* Steps taken by the current walk, and calls so far (see SCXPP_RESCUE_MAX_SCAN). */
+static u32 scxpp__starve_seen, scxpp__starve_calls;
 
 static __always_inline u64 scxpp__starve_hz_now(void)
 {
@@ -105,7 +106,8 @@ static __always_inline u64 scxpp__starve_hz_now(void)
  * Longest-waiting first matters under overload, when many tasks are over the bound: the
  * ones rescued are those the queue order has put off longest (within 100 ms of the oldest
  * wait), not those it would have run next anyway. Two walks of the DSQ, each of at most
- * SCXPP_RESCUE_MAX_SCAN tasks (1024): one finds the oldest wait, one moves.
+ * SCXPP_RESCUE_MAX_SCAN tasks (1024), both from the head or both from the tail (calls
+ * alternate): one finds the oldest wait, one moves.
  *
  * Call from a BPF timer callback or another context that holds no run-queue lock and is
  * outside any RCU read-side section (the function takes one). Minimum kernel: 6.12.
@@ -113,7 +115,7 @@ static __always_inline u64 scxpp__starve_hz_now(void)
 static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32 max_moves,
 						u64 to_dsq)
 {
-	u64 hz = scxpp__starve_hz_now(), limit, oldest, cutoff;
+	u64 hz = scxpp__starve_hz_now(), limit, oldest, cutoff, dir;
 	struct task_struct *p;
 	bool any = false;
 	u32 moved = 0;
@@ -124,9 +126,10 @@ static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32
 	/* Runnable since before this jiffy: waited more than max_wait_ms. */
 	limit = bpf_jiffies64() - (max_wait_ms * hz + 999) / 1000;
 	oldest = limit;
+	dir = (scxpp__starve_calls++ & 1) ? SCX_DSQ_ITER_REV : 0;
 	scxpp__starve_seen = 0;
 	bpf_rcu_read_lock();
-	scxpp_dsq_for_each(p, dsq_id) {
+	bpf_for_each(scx_dsq, p, dsq_id, dir) {
 		if (scxpp_time_before(p->scx.runnable_at, oldest)) {
 			oldest = p->scx.runnable_at;
 			any = true;
@@ -141,7 +144,7 @@ static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32
 	if (scxpp_time_before(limit, cutoff))
 		cutoff = limit;
 	scxpp__starve_seen = 0;
-	scxpp_dsq_for_each(p, dsq_id) {
+	bpf_for_each(scx_dsq, p, dsq_id, dir) {
 		if (++scxpp__starve_seen > SCXPP_RESCUE_MAX_SCAN)
 			break;
 		if (!scxpp_time_before(p->scx.runnable_at, cutoff))
