@@ -52,12 +52,13 @@
  * wakeup) every 100 ms from the timer's softirq slowed an ASan build of fairshare under TCG
  * so far that 10,000 woken threads took 1 min 54 s to join and the kernel's own watchdog
  * worker, queued behind them, missed its 30 s check-in (7.3; on 6.16 the RCU grace-period
- * kthread starved for 21 s); bounded, they joined in 9 s. Past this many a call sees only
- * one end of the queue, so calls alternate: from the head, then from the tail (where a
- * vtime queue keeps the tasks whose vtime ran furthest ahead — a nice-19 kernel thread, not
- * seen for 43 s with head-only walks). Define it before including this header to change it. The count is a global,
- * not a local: a counted local makes the verifier tell every iteration apart (fairshare
- * then hit the 1M-instruction limit).
+ * kthread starved for 21 s); bounded, that case alone joined in 9 s. Past this many a call
+ * sees only one end of the queue, so calls alternate: from the head, then from the tail
+ * (where a vtime queue keeps the tasks whose vtime ran furthest ahead: a nice-19 kernel
+ * thread went unseen for 43 s with head-only walks). Define it before including this
+ * header to change it. The step count is a global, not a local: a counted local makes the
+ * verifier tell every iteration apart (fairshare then hit the 1M-instruction limit). Calls
+ * from one guard timer never overlap, so one counter serves.
  */
 #ifndef SCXPP_RESCUE_MAX_SCAN
 #define SCXPP_RESCUE_MAX_SCAN 1024
