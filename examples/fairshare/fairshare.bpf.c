@@ -31,9 +31,10 @@
  * quota, and ended at once if nothing is left), and a BPF timer releases them when the period
  * rolls over (every --bw_tick_us while some cgroup has a quota, every 50 ms otherwise, so a
  * machine without quotas pays next to nothing for it). Overuse from timer and tick
- * granularity is carried into the next period as debt, so the long-run average is the quota. Quota comes from cgroup_init and
- * cgroup_set_bandwidth (Linux >= 6.17); on older kernels userspace reads cpu.max and writes
- * it into the cgroup table (main.cc), which is the only polling here.
+ * granularity is carried into the next period as debt, so the long-run average is the
+ * quota. Quota comes from cgroup_init and cgroup_set_bandwidth (Linux >= 6.17); on older
+ * kernels userspace reads cpu.max and writes it into the cgroup table (main.cc), which is
+ * the only polling here.
  *
  * Starvation guard. Weighted vtime bounds no single wait: a task whose vtime ran ahead (a low
  * share, or a run charged while the root was crowded) waits until every task queued before
@@ -43,8 +44,9 @@
  * wait is the quota). Without it, the soak's stress-ng mix kept a low-weight kernel thread
  * waiting until the kernel's RCU stall detector ejected the scheduler. And a task preempted
  * inside an RCU read-side section (it holds up every grace period) goes first, whatever its
- * vtime or its cgroup's quota (kernel code, short): the guard alone let nice-19 khugepaged run 5 ms a second, too little to leave its
- * section in 21 s (scxpp_rcu_reader_first()).
+ * vtime or its cgroup's quota (kernel code, short): the guard alone let nice-19
+ * khugepaged run 5 ms a second, too little to leave its section in 21 s
+ * (scxpp_rcu_reader_first()).
  *
  * Costs, and what to change when you adapt it. Each charge walks the task's cgroup path
  * (depth <= FAIRSHARE_MAX_DEPTH hash lookups); one shared queue serialises dispatch, which is

@@ -128,8 +128,11 @@ static __always_inline bool scxpp_dsq_move_to_local(u64 dsq_id)
  * run-queue lock (BPF timers, SYSCALL programs, sleepable ops), not from enqueue. Outside
  * struct_ops callbacks (e.g. in a BPF timer callback) wrap the loop in
  * bpf_rcu_read_lock() / bpf_rcu_read_unlock(): older kernels (6.16) insist on it.
+ * scxpp_dsq_for_each_flags(p, dsq_id, flags) is the same with iterator flags:
+ * SCX_DSQ_ITER_REV visits from the tail (6.12+).
  */
-#define scxpp_dsq_for_each(p, dsq_id) bpf_for_each(scx_dsq, p, dsq_id, 0)
+#define scxpp_dsq_for_each_flags(p, dsq_id, flags) bpf_for_each(scx_dsq, p, dsq_id, flags)
+#define scxpp_dsq_for_each(p, dsq_id) scxpp_dsq_for_each_flags(p, dsq_id, 0)
 #define SCXPP_DSQ_ITER (&___it)
 
 static __always_inline bool scxpp_dsq_move(struct bpf_iter_scx_dsq *it, struct task_struct *p,

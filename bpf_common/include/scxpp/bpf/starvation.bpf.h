@@ -130,13 +130,13 @@ static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32
 	dir = (scxpp__starve_calls++ & 1) ? SCX_DSQ_ITER_REV : 0;
 	scxpp__starve_seen = 0;
 	bpf_rcu_read_lock();
-	bpf_for_each(scx_dsq, p, dsq_id, dir) {
+	scxpp_dsq_for_each_flags(p, dsq_id, dir) {
+		if (++scxpp__starve_seen > SCXPP_RESCUE_MAX_SCAN)
+			break;
 		if (scxpp_time_before(p->scx.runnable_at, oldest)) {
 			oldest = p->scx.runnable_at;
 			any = true;
 		}
-		if (++scxpp__starve_seen >= SCXPP_RESCUE_MAX_SCAN)
-			break;
 	}
 	if (!any)
 		goto out;
@@ -145,7 +145,7 @@ static __always_inline u32 scxpp_rescue_starved(u64 dsq_id, u64 max_wait_ms, u32
 	if (scxpp_time_before(limit, cutoff))
 		cutoff = limit;
 	scxpp__starve_seen = 0;
-	bpf_for_each(scx_dsq, p, dsq_id, dir) {
+	scxpp_dsq_for_each_flags(p, dsq_id, dir) {
 		if (++scxpp__starve_seen > SCXPP_RESCUE_MAX_SCAN)
 			break;
 		if (!scxpp_time_before(p->scx.runnable_at, cutoff))
