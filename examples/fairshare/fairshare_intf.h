@@ -60,7 +60,8 @@ struct fairshare_bw {
 	X(WEIGHT_CHANGES, "weight_changes", "cpu.weight changes seen")                      \
 	X(NO_SLOT, "no_slot", "cpu.max quotas ignored: more than FAIRSHARE_MAX_CAPPED cgroups") \
 	X(RESCUED, "rescued", "tasks run ahead of vtime order: queued longer than max_wait_ms") \
-	X(RCU_FIRST, "rcu_first", "preempted RCU readers put first to finish their section")
+	X(RCU_FIRST, "rcu_first", "preempted RCU readers put first to finish their section") \
+	X(YIELDS, "yields", "sched_yield() calls, each charged as a full slice")
 
 SCXPP_STATS_ENUM(fairshare_stat, FAIRSHARE_STATS);
 
