@@ -314,7 +314,9 @@ TEST_F(DeadlineVmTest, SpawnAndCgroupRegisterTasks) {
   // --cgroup: a thread already in the cgroup and one that joins later are both admitted.
   const std::string cg = "/sys/fs/cgroup/deadline-rt";
   mkdir(cg.c_str(), 0755);
-  pid_t early = StartPeriodic(10000, 100, 200, cg);
+  // 4 s of periods: it must still be running well after the daemon has attached (an
+  // instrumented daemon took ~1.5 s, and with 2 s of periods the jobs counted fell short).
+  pid_t early = StartPeriodic(10000, 100, 400, cg);
   ASSERT_TRUE(
       WaitUntil([&] { return ReadFileTrimmed(cg + "/cgroup.procs") != ""; }, absl::Seconds(5)));
   pid_t late = -1;
