@@ -397,7 +397,7 @@ void SCXPP_OPS(fairshare_stopping, struct task_struct *p, bool runnable)
  * yielding to. That is how user-space spin locks wait (spin, then sched_yield() until the
  * holder lets go: the sanitizers' allocator, many runtimes): with the holder preempted, its
  * waiters kept yielding among themselves in front of it: 10,000 threads exiting through
- * ASan's allocator took 90 s instead of 9 s, and the watchdog ejected the scheduler. A
+ * ASan's allocator took 88 s instead of 8-10 s, and the watchdog ejected the scheduler. A
  * directed yield (yield_to(), @to set: KVM's pause-loop exits) is not honoured.
  */
 bool SCXPP_OPS(fairshare_yield, struct task_struct *from, struct task_struct *to)
