@@ -69,16 +69,18 @@ double JsonDouble(const std::string& json, const std::string& key, size_t from =
 }
 
 // "misses" of each task in rt_taskset's per_task array.
-std::vector<long> PerTaskMisses(const std::string& json) {
+// One field of each task in the workload's "per_task" list, in order.
+std::vector<long> PerTask(const std::string& json, const std::string& key) {
   std::vector<long> out;
   size_t pos = json.find("\"per_task\":[");
   while (pos != std::string::npos) {
-    pos = json.find("\"misses\":", pos + 1);
+    pos = json.find("\"" + key + "\":", pos + 1);
     if (pos == std::string::npos) break;
-    out.push_back(JsonInt(json, "misses", pos));
+    out.push_back(JsonInt(json, key, pos));
   }
   return out;
 }
+std::vector<long> PerTaskMisses(const std::string& json) { return PerTask(json, "misses"); }
 
 // The last JSON line of an output.
 std::string LastJson(const std::string& out) {
@@ -195,21 +197,24 @@ TEST_F(DeadlineVmTest, OverrunningTaskIsThrottledAndDoesNotMakeOthersMiss) {
   std::vector<long> c = PerTaskMisses(control), o = PerTaskMisses(overrun);
   ASSERT_EQ(c.size(), 6u) << control;
   ASSERT_EQ(o.size(), 6u) << overrun;
-  long others_control = 0, others_overrun = 0;
+  const std::vector<long> jobs = PerTask(overrun, "jobs");
+  ASSERT_EQ(jobs.size(), 6u) << overrun;
+  // The others keep being served while task 0 overruns: none misses more than a quarter of
+  // its jobs. Under TCG they miss more than in the control, the task that shares task 0's
+  // CPU (1 ms due in 5 ms) most: 70 of its 400 against 9 beside another VM's load; 68
+  // against 3 in a quiet fresh-clone run, where the others' sum (114 against 5) crossed this
+  // test's earlier bound, twice the control's sum + 100. That the budget is enforced is shown
+  // by the scheduler's own counts below (overruns, throttles): with enforcement removed those
+  // failed, while the others still missed only 0-23 of their jobs, so this check is a bound
+  // on harm to the others, not the detector of enforcement.
   for (size_t i = 1; i < 6; ++i) {
-    others_control += c[i];
-    others_overrun += o[i];
+    printf("task %zu: %ld of %ld jobs missed beside the overrun, %ld in the control\n", i, o[i],
+           jobs[i], c[i]);
+    EXPECT_LE(4 * o[i], jobs[i]) << "task " << i << " missed " << o[i] << " of " << jobs[i]
+                                 << " jobs (control: " << c[i] << ")\ncontrol:\n"
+                                 << control << "\nwith overrun:\n"
+                                 << overrun;
   }
-  // The others' misses stay near the control's level; the overrunning task itself misses
-  // most of its jobs and is throttled about once per job. The margin is wide: under TCG the
-  // task that shares a CPU with the overrunning one (1 ms due in 5 ms) misses 2-3x more
-  // often than in the control (tens of its 400 jobs), from the extra timer and kick traffic
-  // on that CPU (70 against a control of 9 once, beside another VM's load); without budget
-  // enforcement it alone would miss most of its 400, so 2x + 100 still tells them apart.
-  EXPECT_LE(others_overrun, 2 * others_control + 100)
-      << "control:\n"
-      << control << "\nwith overrun:\n"
-      << overrun;
   EXPECT_GE(o[0], 200) << overrun;  // 400 jobs in 4 s; 8 ms of work per 4 ms budget.
   // The scheduler's own per-task view of task 0 (admitted first, printed when it exits).
   const size_t admitted = out.find("admitted thread ");
