@@ -62,6 +62,7 @@ struct HogResult {
   std::vector<int64_t> units_at;
   CtxSwitches ctx;
   int64_t migrations = -1;
+  int64_t migrations_at_start = -1;  // when the start gate opened: placement, not the run
   uint64_t sink = 0;  // keeps the work observable
 };
 
@@ -77,6 +78,7 @@ void HogThread(int duration_s, std::latch& start_gate, const int64_t& start_ns,
                const std::atomic<bool>& stop, HogResult& result) {
   result.units_at.assign(duration_s + 1, 0);
   start_gate.arrive_and_wait();  // start_ns is written before main arrives
+  result.migrations_at_start = ReadThreadMigrations(gettid());
   const int64_t cpu_start = NowNs(CLOCK_THREAD_CPUTIME_ID);
   const int64_t end_ns = start_ns + int64_t{duration_s} * kNsPerSec;
   int next_mark = 1;  // units_at[0] is 0 by construction
@@ -132,7 +134,7 @@ int Run(int n, int duration_s) {
   int64_t total = 0;
   int64_t min_units = results.empty() ? 0 : results[0].units;
   int starved = 0;
-  std::vector<int64_t> per_thread_units, vol, invol, migrations;
+  std::vector<int64_t> per_thread_units, vol, invol, migrations, migrations_at_start;
   std::vector<double> per_thread_cpu_ms;
   uint64_t sink = 0;
   for (const HogResult& r : results) {
@@ -144,6 +146,7 @@ int Run(int n, int duration_s) {
     vol.push_back(r.ctx.voluntary);
     invol.push_back(r.ctx.involuntary);
     migrations.push_back(r.migrations);
+    migrations_at_start.push_back(r.migrations_at_start);
     sink ^= r.sink;
   }
   const double mean = static_cast<double>(total) / n;
@@ -161,6 +164,7 @@ int Run(int n, int duration_s) {
       .Add("ctx_vol", SumCounters(vol))
       .Add("ctx_invol", SumCounters(invol))
       .Add("migrations", SumCounters(migrations))
+      .Add("migrations_at_start", SumCounters(migrations_at_start))
       .Add("idle_pct", IdlePercent(cpu_before, cpu_after));
   fmt::print("{}\n", ToJson(out));
   std::fflush(stdout);

@@ -25,15 +25,19 @@
  *   longest queue of its LLC; and crosses to another LLC only when its LLC has nothing
  *   waiting either (work-conserving). A waking task that finds
  *   its previous CPU idle runs there; else the kernel's SMT/LLC-aware idle search; else it
- *   queues on its previous CPU.
+ *   queues on its previous CPU. A new task starts on the next CPU in turn, busy or not, so
+ *   a thread pool started at once is spread evenly before it runs (placing it where a CPU
+ *   happens to be idle at each fork piles the pool onto one CPU and moves half of it later).
  * - The escape hatch: a task that sleeps often and runs briefly each time (a decaying
  *   average of its CPU time per wakeup at most --interactive_max_burst_us, measured from the
  *   kernel's own sum_exec_runtime, so no per-switch bookkeeping; it keeps the status until the
  *   average exceeds twice the limit, so one slow burst does not flap it) is served first on wakeup
  *   from a shared interactive queue with a slice of that burst limit, and may cut a batch
  *   slice short, but only one that has already run --preempt_after_us (default 2 ms), so a
- *   flood of wakeups cannot turn batch slices back into short ones: the longest-running
- *   batch slice at once if it is that old, else the first to reach that age (ops.tick), so
+ *   flood of wakeups cannot turn batch slices back into short ones: its own CPU's slice at
+ *   once if it is that old, else the longest-running one if that is, else the first to
+ *   reach that age (ops.tick); among waiting wakeups a CPU serves one that last ran there
+ *   first, so a pool woken at once by a barrier stays where it was. So
  *   an interactive wakeup waits about --preempt_after_us plus a tick at most. An
  *   interactive task that runs 4x its limit without sleeping loses the status on the spot
  *   (and is an ordinary batch task from then on); one whose slice ends before that
@@ -118,11 +122,61 @@ static __always_inline u64 batch_slice(const struct task_struct *p)
 	return s;
 }
 
+/* Cut short the batch slice running on @cpu if it has had its minimum run. */
+static __always_inline bool cut_old_slice(s32 cpu)
+{
+	u64 *since = batch_since(cpu);
+
+	if (!since || !*since || scxpp_now() - *since < preempt_after_ns())
+		return false;
+	*since = 0;
+	scxpp_stat_inc(SCXPP_STAT_INTER_PREEMPTS);
+	scxpp_kick_preempt(cpu);
+	return true;
+}
+
+static u32 fork_cursor;
+
+/* The next CPU @p may use, in turn (-1 if none): where a new task starts. */
+static __always_inline s32 next_fork_cpu(struct task_struct *p)
+{
+	u32 n = scxpp_topo.nr_cpus, start, i, cpu;
+
+	if (!n)
+		return -1;
+	start = __sync_fetch_and_add(&fork_cursor, 1);
+	bpf_for(i, 0, n) {
+		cpu = (start + i) % n;
+		if (cpu < SCXPP_MAX_CPUS && bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			return cpu;
+	}
+	return -1;
+}
+
 s32 SCXPP_OPS(batch_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct task_ctx *tctx = scxpp_task_ctx(p);
 	bool is_idle = false;
-	s32 cpu = scxpp_select_idle_cpu(p, prev_cpu, wake_flags, &is_idle);
+	s32 cpu;
+
+	/*
+	 * A new task starts on the next CPU in turn, idle or not: the threads of a pool
+	 * started together are dealt out evenly before any has run, instead of piling onto
+	 * whichever CPU happened to be idle at each fork and being moved later (each move a
+	 * migration and a cold cache). It is presumed interactive, so if that CPU is busy its
+	 * batch slice is cut once it has had its minimum run (batch_enqueue, batch_tick).
+	 */
+	if (wake_flags & SCXPP_WAKE_FORK) {
+		cpu = next_fork_cpu(p);
+		if (cpu >= 0) {
+			if (scx_bpf_test_and_clear_cpu_idle(cpu)) {
+				scxpp_stat_inc(SCXPP_STAT_DIRECT);
+				scxpp_dispatch_local(p, inter_max_burst_ns(), 0);
+			}
+			return cpu;
+		}
+	}
+	cpu = scxpp_select_idle_cpu(p, prev_cpu, wake_flags, &is_idle);
 
 	if (is_idle) {
 		scxpp_stat_inc(SCXPP_STAT_DIRECT);
@@ -167,7 +221,6 @@ void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = scxpp_task_ctx(p);
 	s32 cpu = home_cpu(p), idle;
-	u64 *since;
 
 	if (tctx && tctx->interactive) {
 		/*
@@ -179,22 +232,20 @@ void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 		 */
 		if (!(enq_flags & SCXPP_ENQ_WAKEUP)) {
 			scxpp_dsq_insert(p, SCX_DSQ_LOCAL, inter_max_burst_ns(), enq_flags);
+			/* A new task dealt to a busy CPU (batch_select_cpu): no long wait. */
+			cut_old_slice(scx_bpf_task_cpu(p));
 			return;
 		}
 		/* A wakeup: served first, by whichever CPU gets to it first. */
 		scxpp_dsq_insert(p, INTER_DSQ, inter_max_burst_ns(), enq_flags);
 		scxpp_stat_inc(SCXPP_STAT_INTERACTIVE);
 		/*
-		 * Cut short the batch slice that has run longest, if it has had its minimum run;
-		 * else batch_tick() cuts the first one that reaches it while this one waits.
+		 * Cut short the batch slice of its own CPU if that has had its minimum run, else
+		 * the one that has run longest if it has; else batch_tick() cuts the first one
+		 * that reaches it while this one waits.
 		 */
-		cpu = oldest_batch_cpu(p);
-		since = batch_since(cpu);
-		if (since && *since && scxpp_now() - *since >= preempt_after_ns()) {
-			*since = 0;
-			scxpp_stat_inc(SCXPP_STAT_INTER_PREEMPTS);
-			scxpp_kick_preempt(cpu);
-		}
+		if (!cut_old_slice(cpu))
+			cut_old_slice(oldest_batch_cpu(p));
 		return;
 	}
 	if (cpu < 0)
@@ -248,12 +299,36 @@ static bool steal_from(s32 cpu, s32 victim, bool same_llc)
 	return false;
 }
 
+/*
+ * Serve an interactive wakeup: one that last ran on @cpu first (its cache is here, and it
+ * does not count as a migration), among the first INTER_SCAN waiting; else the oldest. A
+ * lone waiter is taken by whichever CPU gets to it first, so this costs no latency; it
+ * matters when many wake at once (a thread pool released by a barrier), which would
+ * otherwise be dealt out to the CPUs in queue order, about half of them moving.
+ */
+#define INTER_SCAN 16
+static bool serve_interactive(s32 cpu)
+{
+	struct task_struct *p;
+	u32 seen = 0;
+
+	if (!scx_bpf_dsq_nr_queued(INTER_DSQ))
+		return false;
+	scxpp_dsq_for_each(p, INTER_DSQ) {
+		if (++seen > INTER_SCAN)
+			break;
+		if (scx_bpf_task_cpu(p) == cpu && scxpp_dsq_move(SCXPP_DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
+			return true;
+	}
+	return scxpp_dsq_move_to_local(INTER_DSQ);
+}
+
 void SCXPP_OPS(batch_dispatch, s32 cpu, struct task_struct *prev)
 {
 	bool prev_wants = prev && (prev->scx.flags & SCX_TASK_QUEUED);
 	s32 mine, victim, theirs;
 
-	if (scxpp_dsq_move_to_local(INTER_DSQ))
+	if (serve_interactive(cpu))
 		return;
 	/*
 	 * Balance inside the LLC: when another CPU has at least two more tasks than this one
@@ -321,9 +396,12 @@ void SCXPP_OPS(batch_tick, struct task_struct *p)
 {
 	u64 *since = batch_since(scx_bpf_task_cpu(p));
 
-	/* An interactive wakeup waits and this batch slice has had its minimum: end it. */
+	/*
+	 * An interactive task waits (woken, in the shared queue; or new, or continuing, on
+	 * this CPU's local queue) and this batch slice has had its minimum: end it.
+	 */
 	if (hatch_on() && since && *since && scxpp_now() - *since >= preempt_after_ns() &&
-	    scx_bpf_dsq_nr_queued(INTER_DSQ)) {
+	    (scx_bpf_dsq_nr_queued(INTER_DSQ) || scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL))) {
 		*since = 0;
 		p->scx.slice = 0;
 		scxpp_stat_inc(SCXPP_STAT_INTER_PREEMPTS);

@@ -86,6 +86,8 @@ bool scx_bpf_dispatch_vtime_from_dsq(struct bpf_iter_scx_dsq *it__iter, struct t
 #define SCXPP_ENQ_REENQ SCXPP_KENUM(scx_enq_flags, SCX_ENQ_REENQ)
 #define SCXPP_ENQ_LAST SCXPP_KENUM(scx_enq_flags, SCX_ENQ_LAST)
 #define SCXPP_ENQ_IMMED SCXPP_KENUM(scx_enq_flags, SCX_ENQ_IMMED) /* 7.x; 0 before */
+#define SCXPP_WAKE_FORK SCXPP_KENUM(scx_wake_flags, SCX_WAKE_FORK) /* select_cpu wake_flags */
+#define SCXPP_WAKE_SYNC SCXPP_KENUM(scx_wake_flags, SCX_WAKE_SYNC)
 #define SCXPP_DEQ_SLEEP SCXPP_KENUM(scx_deq_flags, SCX_DEQ_SLEEP)
 #define SCXPP_DEQ_SCHED_CHANGE SCXPP_KENUM(scx_deq_flags, SCX_DEQ_SCHED_CHANGE) /* 0 on 6.16 */
 /* Stable since 6.12; here for symmetry. */
