@@ -109,11 +109,32 @@ TEST_F(FairshareVmTest, CpuMaxCapsATenantAndTheOthersAbsorbTheRest) {
   const double cpus_used = share * JsonNumber(json, "cpu_util") * JsonNumber(json, "cpus");
   EXPECT_LE(cpus_used, 0.5 * 1.02) << json;
   EXPECT_LT(JsonNumber(json, "max_rel_err"), kTolerance) << json;
-  EXPECT_GE(JsonNumber(json, "cpu_util"), kMinUtil) << "the others did not absorb a's rest\n" << json;
+  // A scheduler that held b and c to their weights (2/3 CPU each) would leave the machine
+  // at most (0.5 + 4/3) / 2 = 0.917 used. Absorbing, it is 1 less the overhead: on 6.16,
+  // where fairshare polls cpu.max from user space, 0.937-0.963 was seen in one session
+  // (with and without SCX_OPS_ENQ_LAST), so this case's floor is 0.02 under kMinUtil.
+  EXPECT_GE(JsonNumber(json, "cpu_util"), kMinUtil - 0.02)
+      << "the others did not absorb a's rest\n" << json;
   EXPECT_GE(FinalStat(out, "throttles"), 10) << out;
   EXPECT_GE(FinalStat(out, "unthrottles"), 10) << out;
   printf("cpu.max 0.5 CPU: used %.4f CPUs; share %.4f of the tenants' time, ideal %.4f\n",
          cpus_used, share, ideal);
+}
+
+// The same cap on a tenant alone, the rest of the machine idle: a throttled task is then
+// often the last runnable task of its CPU, which the kernel keeps running with a fresh
+// slice unless the scheduler asks to decide (SCX_OPS_ENQ_LAST). Without that flag a
+// 0.5-CPU cap was held as 0.42-0.87 CPUs over 4 s windows.
+TEST_F(FairshareVmTest, CpuMaxHoldsOnAnOtherwiseIdleMachine) {
+  auto [json, out] = Tenants("a:100:2:0.5");
+  const double cpus_used = TenantField(json, "a", "cpus");
+  ASSERT_GT(cpus_used, 0) << json;
+  printf("cpu.max 0.5 CPU, tenant alone: used %.4f CPUs\n", cpus_used);
+  EXPECT_NEAR(cpus_used, 0.5, 0.05) << json << out;
+  // Once per 100 ms period: about 50 in 5 s (seen 40-47 in 4 s in ControlVmTest). Kept
+  // running, a throttled task is not parked, its debt grows and the cgroup stays throttled
+  // for many periods: 2-9 throttles in 4 s.
+  EXPECT_GE(FinalStat(out, "throttles"), 30) << out;
 }
 
 void WriteFile(const std::string& path, const std::string& value) {
