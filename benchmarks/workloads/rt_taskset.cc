@@ -70,6 +70,10 @@ ABSL_FLAG(int, nice, 0, "Nice value of the task threads for --policy=other (-20.
 ABSL_FLAG(double, dl_slack, 0.2,
           "--policy=deadline: reserve runtime x (1 + dl_slack), capped at the deadline, for "
           "the per-job overhead outside the burn loop.");
+ABSL_FLAG(int, dl_overhead_us, 0,
+          "--policy=deadline/scx_deadline: add this much to every reservation, after "
+          "--dl_slack (capped at the deadline): the per-job cost of the wakeup and the switches, "
+          "which does not scale with the runtime (see cpu_us in the output).");
 ABSL_FLAG(std::string, overrun, "",
           "index:factor: task `index` (0-based) burns factor x its runtime in every job.");
 
@@ -82,7 +86,10 @@ constexpr char kUsage[] =
     "  {\"workload\":\"rt_taskset\",\"policy\":..,\"utilization\":..,\"jobs\":..,\"misses\":..,"
     "\"miss_ratio\":..,\"lateness_us\":{\"p50\":..,\"p99\":..,\"max\":..},\"response_us\":{..},"
     "\"per_task\":[..]}\n"
-    "utilization = sum(runtime/period) as declared (without --overrun).";
+    "utilization = sum(runtime/period) as declared (without --overrun); measured_utilization = "
+    "sum(mean CPU time per job / period), the job's CPU time counted from the end of its previous "
+    "job to its own end, so it includes the wakeup and the switches (per task: cpu_us); "
+    "reserved_utilization = sum(reservation / period) for --policy=deadline/scx_deadline.";
 
 constexpr int64_t kNsPerUs = 1000;
 // The first release is this far after the start, so every thread is up and (for
@@ -116,6 +123,10 @@ struct TaskSpec {
 struct TaskResult {
   LatencyRecorder lateness;  // ns, may be negative
   LatencyRecorder response;  // ns
+  // ns of this thread's CPU time per job, from the end of the previous job to the end of this
+  // one: the burn plus everything the job costs around it (the wakeup, the switch in, the
+  // clock reads, the sleep and the switch out), which is what a budget must cover.
+  LatencyRecorder cpu;
   int64_t jobs = 0;          // released, including skipped ones
   int64_t misses = 0;        // late finishes + skipped jobs
   int64_t skipped = 0;
@@ -167,7 +178,10 @@ void TaskThread(const TaskSpec& task, bool deadline_policy, int duration_s, std:
       static_cast<size_t>(int64_t{duration_s} * kNsPerSec / task.period_ns + 1));
   result.response.Reserve(
       static_cast<size_t>(int64_t{duration_s} * kNsPerSec / task.period_ns + 1));
+  result.cpu.Reserve(
+      static_cast<size_t>(int64_t{duration_s} * kNsPerSec / task.period_ns + 1));
   uint64_t x = 1;
+  int64_t cpu_mark = -1;  // this thread's CPU time at the end of its previous job
   for (int64_t release = start + kStartDelayNs; release < end; release += task.period_ns) {
     ++result.jobs;
     const int64_t abs_deadline = release + task.deadline_ns;
@@ -182,6 +196,9 @@ void TaskThread(const TaskSpec& task, bool deadline_policy, int duration_s, std:
     result.response.Record(finish - release);
     result.lateness.Record(finish - abs_deadline);
     if (finish > abs_deadline) ++result.misses;
+    const int64_t cpu_now = NowNs(CLOCK_THREAD_CPUTIME_ID);
+    if (cpu_mark >= 0) result.cpu.Record(cpu_now - cpu_mark);  // the first job has no start
+    cpu_mark = cpu_now;
     // SCHED_DEADLINE: tell the kernel the job is done, so the rest of this period's budget
     // is given up and the task is throttled until its next period (sched(7)).
     if (deadline_policy) sched_yield();
@@ -258,7 +275,8 @@ int Run(const std::vector<TaskSpec>& tasks, bool deadline_policy, const std::str
 
   LatencyRecorder lateness, response;
   int64_t jobs = 0, misses = 0, skipped = 0;
-  double utilization = 0;
+  double utilization = 0, measured_utilization = 0, reserved_utilization = 0;
+  bool measured = true;
   std::string per_task = "[";
   for (int i = 0; i < n; ++i) {
     const TaskResult& r = results[i];
@@ -269,8 +287,11 @@ int Run(const std::vector<TaskSpec>& tasks, bool deadline_policy, const std::str
     skipped += r.skipped;
     utilization +=
         static_cast<double>(tasks[i].runtime_ns) / static_cast<double>(tasks[i].period_ns);
+    reserved_utilization +=
+        static_cast<double>(tasks[i].reserved_ns) / static_cast<double>(tasks[i].period_ns);
     JsonObject t;
     t.Add("runtime_us", tasks[i].runtime_ns / kNsPerUs)
+        .Add("reserved_us", tasks[i].reserved_ns / kNsPerUs)
         .Add("period_us", tasks[i].period_ns / kNsPerUs)
         .Add("deadline_us", tasks[i].deadline_ns / kNsPerUs)
         .Add("overrun", tasks[i].overrun)
@@ -283,6 +304,19 @@ int Run(const std::vector<TaskSpec>& tasks, bool deadline_policy, const std::str
     } else {
       t.AddNull("p99_response_us");
     }
+    // What a job really cost on this machine (wakeup and switch included), against the
+    // runtime it declared: the difference is what the scheduler and the kernel add per job.
+    const LatencySummary cs = r.cpu.Summarize();
+    if (cs.count > 0) {
+      double sum = 0;
+      for (int64_t v : r.cpu.samples()) sum += static_cast<double>(v);
+      const double mean = sum / static_cast<double>(cs.count);
+      measured_utilization += mean / static_cast<double>(tasks[i].period_ns);
+      t.Add("cpu_us", UsSummary(r.cpu)).Add("cpu_mean_us", mean / kNsPerUs);
+    } else {
+      measured = false;
+      t.AddNull("cpu_us").AddNull("cpu_mean_us");
+    }
     if (i > 0) per_task += ',';
     per_task += ToJson(t);
   }
@@ -294,9 +328,18 @@ int Run(const std::vector<TaskSpec>& tasks, bool deadline_policy, const std::str
       .Add("nice", nice)
       .Add("tasks", n)
       .Add("duration_s", duration_s)
-      .Add("utilization", utilization)
+      .Add("utilization", utilization);
+  if (measured) {
+    out.Add("measured_utilization", measured_utilization);
+  } else {
+    out.AddNull("measured_utilization");
+  }
+  out.Add("reserved_utilization", reserved_utilization)
       .Add("dl_slack", deadline_policy || policy == "scx_deadline" ? absl::GetFlag(FLAGS_dl_slack)
                                                                    : 0.0)
+      .Add("dl_overhead_us", deadline_policy || policy == "scx_deadline"
+                                 ? absl::GetFlag(FLAGS_dl_overhead_us)
+                                 : 0)
       .Add("jobs", jobs)
       .Add("misses", misses)
       .Add("skipped", skipped)
@@ -385,9 +428,14 @@ int main(int argc, char** argv) {
   if (error.empty() && !(dl_slack >= 0 && dl_slack <= 10)) {
     error = fmt::format("--dl_slack must be in 0..10, got {}", dl_slack);
   }
+  const int dl_overhead_us = absl::GetFlag(FLAGS_dl_overhead_us);
+  if (error.empty() && !(dl_overhead_us >= 0 && dl_overhead_us <= 1000000)) {
+    error = fmt::format("--dl_overhead_us must be in 0..1000000, got {}", dl_overhead_us);
+  }
   for (scxpp::workloads::TaskSpec& t : tasks) {
     t.reserved_ns = std::min<int64_t>(
-        t.deadline_ns, static_cast<int64_t>(static_cast<double>(t.runtime_ns) * (1 + dl_slack)));
+        t.deadline_ns, static_cast<int64_t>(static_cast<double>(t.runtime_ns) * (1 + dl_slack)) +
+                           int64_t{dl_overhead_us} * scxpp::workloads::kNsPerUs);
   }
   if (!error.empty()) {
     fmt::print(stderr, "scxpp_rt_taskset: {}\n", error);

@@ -14,7 +14,8 @@
 #
 # The deadline workload also emits, in EEVDF's turn only, two reference rows that are not
 # schedulers to load: "eevdf-nice-20" (the same task set at nice -20) and "sched-deadline"
-# (the kernel's SCHED_DEADLINE class, which sched_ext never sees).
+# (the kernel's SCHED_DEADLINE class, which sched_ext never sees), and "alone-idle": the set's
+# tightest task alone on an otherwise idle machine, what the machine itself misses.
 set -u
 sx=/sys/kernel/sched_ext
 ncpu=$(nproc)
@@ -94,6 +95,8 @@ run_workload() {
       # shellcheck disable=SC2086  # RT_ARGS is a list of flags
       "$BENCH_BIN/scxpp_rt_taskset" --tasks="$rt_tasks" --duration_s="$BENCH_DURATION" $RT_ARGS
       wait $hogs ;;
+    deadline_alone)  # the environment's floor: one tight periodic task, nothing else running
+      "$BENCH_BIN/scxpp_rt_taskset" --tasks=500:10000:2000 --duration_s="$BENCH_DURATION" ;;
     hackbench)  # message passing, wakeup heavy
       t=$(hackbench -g 4 -l 200 2>&1 | awk '/^Time:/ {print $2}')
       echo "{\"workload\":\"hackbench\",\"time_s\":${t:-null}}" ;;
@@ -149,11 +152,14 @@ while [ $rep -le "$BENCH_REPS" ]; do
       why=$(printf '%s' "$why" | tr '"\\' "''")
       echo "SCXPP-RESULT {\"scheduler\":\"$name\",\"workload\":\"$w\",\"rep\":$rep,\"valid\":$valid,\"why\":\"$why\",\"result\":$out}"
       if [ "$name" = eevdf ] && [ "$w" = deadline ]; then
-        for extra in "eevdf-nice-20:--nice=-20" "sched-deadline:--policy=deadline"; do
+        # name:workload:rt_taskset flags
+        for extra in "eevdf-nice-20:deadline:--nice=-20" "sched-deadline:deadline:--policy=deadline" \
+                     "alone-idle:deadline_alone:"; do
           xname=${extra%%:*}
+          rest=${extra#*:}
           echo "[bench] reference row: $xname x $w (rep $rep/$BENCH_REPS), $(($(date +%s) - start))s elapsed" >&2
-          RT_ARGS=${extra#*:}
-          out=$(run_workload "$w" | tail -n 1)
+          RT_ARGS=${rest#*:}
+          out=$(run_workload "${rest%%:*}" | tail -n 1)
           RT_ARGS=""
           valid=true; why=""
           [ -n "$out" ] || { out=null; valid=false; why="workload printed nothing"; }

@@ -179,6 +179,23 @@ TEST_F(DeadlineVmTest, AdmittedSetMissesFarLessThanUnderEevdfBesideHogs) {
   EXPECT_THAT(out, HasSubstr("admitted thread"));
   EXPECT_GE(FinalStat(out, "jobs"), 1000) << out;
   EXPECT_GE(FinalStat(out, "preempts"), 100) << out;  // Wakeups preempted the hogs.
+
+  // The workload measures what each job really cost (its CPU time from the end of the
+  // previous job, wakeup and switches included): never less than the runtime it burns, and
+  // the set's measured utilisation never less than the declared 1.2 CPUs.
+  for (const std::string* run : {&eevdf, static_cast<const std::string*>(&dl)}) {
+    EXPECT_GE(JsonDouble(*run, "measured_utilization"), JsonDouble(*run, "utilization")) << *run;
+    std::vector<long> runtime = PerTask(*run, "runtime_us");
+    std::vector<double> cost;
+    for (size_t pos = run->find("\"per_task\":["); pos != std::string::npos;) {
+      pos = run->find("\"cpu_mean_us\":", pos + 1);
+      if (pos != std::string::npos) cost.push_back(JsonDouble(*run, "cpu_mean_us", pos));
+    }
+    ASSERT_EQ(cost.size(), runtime.size()) << *run;
+    for (size_t i = 0; i < cost.size(); ++i) {
+      EXPECT_GE(cost[i], static_cast<double>(runtime[i])) << "task " << i << ": " << *run;
+    }
+  }
 }
 
 TEST_F(DeadlineVmTest, OverrunningTaskIsThrottledAndDoesNotMakeOthersMiss) {
