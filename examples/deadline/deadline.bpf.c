@@ -254,17 +254,13 @@ static void admitted_wakeup(struct task_ctx *tctx, struct dl_task *reg, u64 now)
 }
 
 /*
- * SCX_OPS_ENQ_LAST: the kernel calls ops.enqueue for a CPU's last runnable task whose slice
- * ended, instead of running it on with a fresh 20 ms slice without asking — which would let
- * a task held in its throttle queue (--throttle=hold) run past its budget whenever it is
- * alone on its CPU. A task that is not held goes to its queue as usual, and this CPU, on its
- * way to idle, is kicked so that it dispatches it at once.
+ * SCX_OPS_ENQ_LAST (set below): the kernel calls ops.enqueue for a CPU's last runnable task
+ * whose slice ended, instead of running it on with a fresh 20 ms slice without asking —
+ * which would let a task held in its throttle queue (--throttle=hold) run past its budget
+ * whenever it is alone on its CPU. A task that is not held goes to its queue as usual, and
+ * scxpp_kick_if_last() (scxpp/bpf/dsq.bpf.h) kicks this CPU, on its way to idle, so that it
+ * dispatches the task at once.
  */
-static __always_inline void keep_last(u64 enq_flags)
-{
-	if (enq_flags & SCXPP_ENQ_LAST)
-		scxpp_kick_idle(bpf_get_smp_processor_id());
-}
 
 static void enqueue_be(struct task_struct *p, struct task_ctx *tctx, u64 enq_flags)
 {
@@ -291,7 +287,7 @@ static void enqueue_be(struct task_struct *p, struct task_ctx *tctx, u64 enq_fla
 		if (cpu >= 0)
 			scxpp_kick_idle(cpu);
 	}
-	keep_last(enq_flags);
+	scxpp_kick_if_last(enq_flags);
 }
 
 s32 SCXPP_OPS(deadline_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
@@ -370,7 +366,7 @@ void SCXPP_OPS(deadline_enqueue, struct task_struct *p, u64 enq_flags)
 			scxpp_dsq_insert_vtime(p, BE_DSQ, left < be_slice_ns ? left : be_slice_ns,
 					       scxpp_vtime_clamp_lag(tctx->vtime, vtime_now, be_slice_ns),
 					       enq_flags);
-			keep_last(enq_flags);
+			scxpp_kick_if_last(enq_flags);
 			return;
 		}
 		if (scxpp_time_before(now, tctx->throttled_until)) {
@@ -389,7 +385,7 @@ void SCXPP_OPS(deadline_enqueue, struct task_struct *p, u64 enq_flags)
 	 * CPU. A task re-queued by its own CPU in the middle of a switch needs no kick.
 	 */
 	if (!(enq_flags & SCXPP_ENQ_WAKEUP) && cpu == bpf_get_smp_processor_id()) {
-		keep_last(enq_flags);
+		scxpp_kick_if_last(enq_flags);
 		return;
 	}
 	running = cpu_dl[ci];
@@ -578,7 +574,7 @@ void SCXPP_OPS(deadline_exit, struct scx_exit_info *ei)
 }
 
 SCXPP_OPS_DEFINE(deadline_ops,
-		 .flags = SCX_OPS_ENQ_LAST, /* see keep_last() */
+		 .flags = SCX_OPS_ENQ_LAST, /* see the comment above enqueue_be() */
 		 .select_cpu = (void *)deadline_select_cpu,
 		 .enqueue = (void *)deadline_enqueue,
 		 .dispatch = (void *)deadline_dispatch,

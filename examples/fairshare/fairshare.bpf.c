@@ -300,23 +300,13 @@ s32 SCXPP_OPS(fairshare_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wak
 	return cpu;
 }
 
-/* The last runnable task of its CPU (SCX_ENQ_LAST) keeps it; the kick makes sure the CPU,
- * on its way to idle, picks it up. */
-static __always_inline void keep_last(struct task_struct *p, u64 enq_flags)
-{
-	scxpp_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
-	scxpp_kick_idle(scx_bpf_task_cpu(p));
-}
-
 void SCXPP_OPS(fairshare_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = scxpp_task_ctx(p);
 	struct fairshare_cgroup *thr;
 
 	if (!tctx) {
-		if (enq_flags & SCXPP_ENQ_LAST)
-			keep_last(p, enq_flags);
-		else
+		if (!scxpp_keep_last(p, slice_ns, enq_flags))
 			scxpp_dsq_insert(p, FAIR_DSQ, slice_ns, enq_flags);
 		return;
 	}
@@ -337,12 +327,11 @@ void SCXPP_OPS(fairshare_enqueue, struct task_struct *p, u64 enq_flags)
 	 * Without the flag the kernel does that on its own, with a fresh 20 ms slice and
 	 * without asking, so a throttled cgroup's task alone on its CPU ran on past its quota
 	 * (a 0.5-CPU cap set at run time held as 1.0 CPU for half-second stretches, 0.87 over
-	 * 4 s); with it, such a task is parked above like any other.
+	 * 4 s); with it, such a task is parked above like any other
+	 * (scxpp_keep_last(), scxpp/bpf/dsq.bpf.h).
 	 */
-	if (enq_flags & SCXPP_ENQ_LAST) {
-		keep_last(p, enq_flags);
+	if (scxpp_keep_last(p, slice_ns, enq_flags))
 		return;
-	}
 	scxpp_stat_inc(SCXPP_STAT_QUEUED);
 	scxpp_dsq_insert_vtime(p, FAIR_DSQ, slice_ns, tctx->vtime, enq_flags);
 }

@@ -88,4 +88,38 @@ static __always_inline void scxpp_kick_idle(s32 cpu)
 	scx_bpf_kick_cpu(cpu, SCXPP_KICK_IDLE);
 }
 
+/*
+ * SCX_OPS_ENQ_LAST. A policy that holds runnable tasks back (a cap, a budget, a throttle) sets
+ * .flags = SCX_OPS_ENQ_LAST: otherwise, when a CPU's current task uses up its slice and
+ * ops.dispatch() finds nothing else for that CPU, the kernel runs it on with a fresh
+ * SCX_SLICE_DFL without calling ops.enqueue(), and the policy never gets to hold it. With the
+ * flag, ops.enqueue() is called with SCXPP_ENQ_LAST instead; hold the task there if it is held
+ * back, and otherwise use one of these two.
+ */
+
+/*
+ * The last runnable task of its CPU (@enq_flags has SCXPP_ENQ_LAST) keeps that CPU for @slice:
+ * on its local DSQ, with a kick so the CPU, on its way to idle, picks it up. Returns false,
+ * doing nothing, for any other enqueue. Needs 6.12.
+ */
+static __always_inline bool scxpp_keep_last(struct task_struct *p, u64 slice, u64 enq_flags)
+{
+	if (!(enq_flags & SCXPP_ENQ_LAST))
+		return false;
+	scxpp_dsq_insert(p, SCX_DSQ_LOCAL, slice, enq_flags);
+	scxpp_kick_idle(scx_bpf_task_cpu(p));
+	return true;
+}
+
+/*
+ * For a last runnable task (SCXPP_ENQ_LAST) the policy just put on one of its own DSQs rather
+ * than the local one: kick this CPU, on its way to idle, so that it goes through
+ * ops.dispatch() and finds the task at once. Does nothing for any other enqueue. Needs 6.12.
+ */
+static __always_inline void scxpp_kick_if_last(u64 enq_flags)
+{
+	if (enq_flags & SCXPP_ENQ_LAST)
+		scxpp_kick_idle(bpf_get_smp_processor_id());
+}
+
 #endif /* SCXPP_BPF_DSQ_BPF_H_ */
