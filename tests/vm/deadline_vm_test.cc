@@ -156,14 +156,22 @@ class DeadlineVmTest : public ::testing::Test {
 };
 
 TEST_F(DeadlineVmTest, AdmittedSetMissesFarLessThanUnderEevdfBesideHogs) {
-  // The benchmark's 60% set (per CPU 1000:5000,2000:10000,3000:20000,500:10000:2000).
+  // Per CPU 1000:5000, 2000:10000 and 500:10000:2000: the benchmark's set without its
+  // 3000:20000 task, with budgets of runtime x 1.2 + 500 us. Under TCG a job costs its
+  // runtime plus 200-500 us (rt_taskset's measured_utilization), so the benchmark's set,
+  // declared at 60%, uses 67-95% of this machine as the host's speed varies (1.89 CPUs of 2
+  // under deadline in one fresh-clone run, where both policies were overloaded and their p99
+  // lateness compared by chance: 15.5 vs 15.4 ms). This set measured 55-62% and deadline
+  // missed 305-390 of 6,400 jobs against EEVDF's 3,378-4,824 (README, "What this machine can
+  // show"); the test keeps the set within what the machine can carry.
   std::string set;
   for (int i = 0; i < 2; ++i)
-    absl::StrAppend(&set, i ? "," : "", "1000:5000,2000:10000,3000:20000,500:10000:2000");
+    absl::StrAppend(&set, i ? "," : "", "1000:5000,2000:10000,500:10000:2000");
   const std::string eevdf = TaskSetBesideHogs(set, "--policy=other", 4);
   std::string dl;
-  std::string out =
-      WithDeadline({}, [&] { dl = TaskSetBesideHogs(set, "--policy=scx_deadline", 4); });
+  std::string out = WithDeadline({}, [&] {
+    dl = TaskSetBesideHogs(set, "--policy=scx_deadline --dl_overhead_us=500", 4);
+  });
   const long jobs = JsonInt(dl, "jobs"), misses = JsonInt(dl, "misses");
   const long eevdf_misses = JsonInt(eevdf, "misses");
   ASSERT_GE(jobs, 1000) << dl;
@@ -182,7 +190,7 @@ TEST_F(DeadlineVmTest, AdmittedSetMissesFarLessThanUnderEevdfBesideHogs) {
 
   // The workload measures what each job really cost (its CPU time from the end of the
   // previous job, wakeup and switches included): never less than the runtime it burns, and
-  // the set's measured utilisation never less than the declared 1.2 CPUs.
+  // the set's measured utilisation never less than the declared 0.9 CPUs.
   for (const std::string* run : {&eevdf, static_cast<const std::string*>(&dl)}) {
     EXPECT_GE(JsonDouble(*run, "measured_utilization"), JsonDouble(*run, "utilization")) << *run;
     std::vector<long> runtime = PerTask(*run, "runtime_us");
