@@ -6,6 +6,7 @@
 // correct sched_ext scheduler must never allow and the watchdog eventually punishes).
 //
 // Output: one JSON line on stdout; diagnostics go to stderr.
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +64,8 @@ struct HogResult {
   CtxSwitches ctx;
   int64_t migrations = -1;
   int64_t migrations_at_start = -1;  // when the start gate opened: placement, not the run
+  int cpu_at_start = -1;              // where it ran first after the gate opened
+  int cpu_at_end = -1;
   uint64_t sink = 0;  // keeps the work observable
 };
 
@@ -79,6 +82,7 @@ void HogThread(int duration_s, std::latch& start_gate, const int64_t& start_ns,
   result.units_at.assign(duration_s + 1, 0);
   start_gate.arrive_and_wait();  // start_ns is written before main arrives
   result.migrations_at_start = ReadThreadMigrations(gettid());
+  result.cpu_at_start = sched_getcpu();
   const int64_t cpu_start = NowNs(CLOCK_THREAD_CPUTIME_ID);
   const int64_t end_ns = start_ns + int64_t{duration_s} * kNsPerSec;
   int next_mark = 1;  // units_at[0] is 0 by construction
@@ -104,6 +108,7 @@ void HogThread(int duration_s, std::latch& start_gate, const int64_t& start_ns,
   const pid_t tid = gettid();
   result.ctx = ReadThreadCtxSwitches(tid);
   result.migrations = ReadThreadMigrations(tid);
+  result.cpu_at_end = sched_getcpu();
 }
 
 int Run(int n, int duration_s) {
@@ -135,6 +140,7 @@ int Run(int n, int duration_s) {
   int64_t min_units = results.empty() ? 0 : results[0].units;
   int starved = 0;
   std::vector<int64_t> per_thread_units, vol, invol, migrations, migrations_at_start;
+  std::vector<int64_t> cpu_at_start, cpu_at_end;
   std::vector<double> per_thread_cpu_ms;
   uint64_t sink = 0;
   for (const HogResult& r : results) {
@@ -147,6 +153,8 @@ int Run(int n, int duration_s) {
     invol.push_back(r.ctx.involuntary);
     migrations.push_back(r.migrations);
     migrations_at_start.push_back(r.migrations_at_start);
+    cpu_at_start.push_back(r.cpu_at_start);
+    cpu_at_end.push_back(r.cpu_at_end);
     sink ^= r.sink;
   }
   const double mean = static_cast<double>(total) / n;
@@ -165,6 +173,9 @@ int Run(int n, int duration_s) {
       .Add("ctx_invol", SumCounters(invol))
       .Add("migrations", SumCounters(migrations))
       .Add("migrations_at_start", SumCounters(migrations_at_start))
+      .Add("per_thread_migrations", migrations)
+      .Add("per_thread_cpu_at_start", cpu_at_start)
+      .Add("per_thread_cpu_at_end", cpu_at_end)
       .Add("idle_pct", IdlePercent(cpu_before, cpu_after));
   fmt::print("{}\n", ToJson(out));
   std::fflush(stdout);

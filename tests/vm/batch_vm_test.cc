@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 // The batch reference scheduler in the sched_ext VM: its escape hatch keeps a periodic
 // interactive task responsive while the CPUs are 8x oversubscribed, no CPU idles while work
-// waits, an idle CPU steals from a loaded one, and bad flags are refused before attaching.
+// waits, an idle CPU steals from a loaded one, an imbalance that lasts is evened out, and bad
+// flags are refused before attaching.
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/util/subprocess.h"
@@ -125,6 +129,64 @@ TEST_F(BatchVmTest, IdleCpuStealsFromALoadedQueue) {
   EXPECT_GE(FinalStat(out, "steals_llc") + FinalStat(out, "steals_remote"), 1) << out;
   // 0.5 s on one CPU, then 2 s on all of them: without stealing ~2.5 CPU-seconds.
   EXPECT_GE(cpu_s, 0.5 + 2.0 * ncpu * 0.8) << "the other CPUs stayed idle\n" << out;
+}
+
+// A child's CPU time so far (utime + stime from /proc/<pid>/stat), in seconds; -1 if unreadable.
+double ChildCpuSeconds(pid_t pid) {
+  const std::string stat = ReadFileTrimmed(absl::StrCat("/proc/", pid, "/stat"));
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
+  long utime = 0, stime = 0;  // fields 14 and 15 of the line: 12 and 13 after "state"
+  if (f.size() < 13 || !absl::SimpleAtoi(f[11], &utime) || !absl::SimpleAtoi(f[12], &stime)) {
+    return -1;
+  }
+  return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+// Three spinners per CPU start pinned to CPU 0, then may use every CPU. Idle CPUs steal one
+// each at once; the rest of the imbalance (CPU 0 still holds several) lasts, so the queues
+// are evened out and the spinners end up with about equal CPU time. Without balancing, a
+// spinner that moved keeps a CPU to itself while the others share CPU 0.
+TEST_F(BatchVmTest, AnImbalanceThatLastsIsEvenedOut) {
+  const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  ASSERT_GE(ncpu, 2) << "needs an SMP guest";
+  std::vector<pid_t> hogs;
+  std::vector<double> cpu_s;
+  std::string out = WithScheduler(SCXPP_BATCH_BIN, {}, [&] {
+    for (int i = 0; i < 3 * ncpu; ++i) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(0, &one);
+        sched_setaffinity(0, sizeof(one), &one);
+        for (;;) asm volatile("");
+      }
+      hogs.push_back(pid);
+    }
+    usleep(300 * 1000);
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (int c = 0; c < ncpu; ++c) CPU_SET(c, &all);
+    std::vector<double> at_release;
+    for (pid_t p : hogs) at_release.push_back(ChildCpuSeconds(p));
+    for (pid_t p : hogs) sched_setaffinity(p, sizeof(all), &all);
+    sleep(4);
+    for (size_t i = 0; i < hogs.size(); ++i) cpu_s.push_back(ChildCpuSeconds(hogs[i]) - at_release[i]);
+    for (pid_t p : hogs) kill(p, SIGKILL);
+    for (pid_t p : hogs) waitpid(p, nullptr, 0);
+  });
+  ASSERT_EQ(cpu_s.size(), hogs.size()) << out;
+  const double lo = *std::min_element(cpu_s.begin(), cpu_s.end());
+  const double hi = *std::max_element(cpu_s.begin(), cpu_s.end());
+  const std::string shares = absl::StrJoin(cpu_s, " ");
+  // Balanced: each about 4 s / 3 (1.33 s). Unbalanced on 2 CPUs: 4 s for the one that moved,
+  // 0.8 s each for the five left on CPU 0 (5x).
+  EXPECT_GT(lo, 0) << shares << "\n" << out;
+  EXPECT_LE(hi, 2 * lo) << "CPU seconds per spinner after release: " << shares << "\n" << out;
+  EXPECT_GE(FinalStat(out, "steals_llc") + FinalStat(out, "steals_remote"), ncpu) << out;
 }
 
 TEST_F(BatchVmTest, BadFlagsAreRefusedBeforeAttaching) {
