@@ -3,10 +3,14 @@
 // fairshare.bpf.c for the policy.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -40,7 +44,8 @@ ABSL_FLAG(uint32_t, max_wait_ms, 1000,
 ABSL_FLAG(std::string, cgroup_root, "/sys/fs/cgroup",
           "Where cgroup2 is mounted (for names in the per-cgroup report).");
 ABSL_FLAG(uint32_t, cpu_max_poll_ms, 100,
-          "Kernels before 6.17 only: how often to read the cgroups' cpu.max files (ms).");
+          "Kernels before 6.17 only, and only where inotify is unavailable: how often to "
+          "read the cgroups' cpu.max files (ms).");
 ABSL_FLAG(bool, report, true, "Print a per-cgroup table (CPU time, throttles) at exit.");
 
 namespace {
@@ -78,14 +83,52 @@ std::map<uint64_t, std::string> CgroupPaths(const std::string& root) {
   return paths;
 }
 
-// Kernels before 6.17 do not tell sched_ext about cpu.max: read it from the cgroup files
-// (every --cpu_max_poll_ms) and hand changes to the BPF side through fairshare_bw_user.
-class CpuMaxPoller {
+// Kernels before 6.17 do not tell sched_ext about cpu.max: user space reads it from the
+// cgroup files and hands changes to the BPF side through fairshare_bw_user.
+//
+// When to read them: an inotify watch on every cgroup directory (a child created, removed or
+// moved) and on every cpu.max file (written) says when something changed, and only then is
+// the tree read again; the runner's 100 ms loop checks the queue, so a change applies within
+// about 100 ms and nothing is read while nothing changes. Reading the whole tree every 100 ms
+// instead cost the tenants about 5% of a 2-CPU machine under TCG (6.16, three tenants:
+// utilisation 0.940 / 0.948 against 0.993 / 0.991 with --bandwidth=false and EEVDF's 0.998).
+// A watch is added before the file is read, so a write that races with the scan is either
+// read or reported. Where inotify is unavailable (no instance, or out of watches:
+// fs.inotify.max_user_watches) it falls back to reading every --cpu_max_poll_ms.
+class CpuMaxWatcher {
  public:
+  CpuMaxWatcher() = default;
+  CpuMaxWatcher(const CpuMaxWatcher&) = delete;
+  CpuMaxWatcher& operator=(const CpuMaxWatcher&) = delete;
+  ~CpuMaxWatcher() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  // A new skeleton (first load or a restart) starts with an empty map: hand it everything.
+  void Reset() {
+    known_.clear();
+    dirty_ = true;
+  }
+
   void Poll(scxpp::SchedulerBase& s, fairshare& skel) {
+    if (!started_) {
+      started_ = true;
+      fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+      if (fd_ < 0) FallBack("inotify_init1", errno);
+    }
+    if (fd_ >= 0) {
+      if (Drain() || dirty_) Scan(s, skel);
+      return;
+    }
     const absl::Time now = absl::Now();
-    if (now < next_) return;
+    if (now < next_ && !dirty_) return;
     next_ = now + absl::Milliseconds(absl::GetFlag(FLAGS_cpu_max_poll_ms));
+    Scan(s, skel);
+  }
+
+ private:
+  void Scan(scxpp::SchedulerBase& s, fairshare& skel) {
+    dirty_ = false;
     bpf_map* map = bpf_object__find_map_by_name(s.object(), "fairshare_bw_user");
     if (map == nullptr) return;
     const int fd = bpf_map__fd(map);
@@ -96,10 +139,14 @@ class CpuMaxPoller {
              root, std::filesystem::directory_options::skip_permission_denied, ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_directory(ec)) continue;
-      std::optional<fairshare_bw> bw = ReadCpuMax(it->path().string() + "/cpu.max");
+      const std::string dir = it->path().string();
+      Watch(dir, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
+      std::optional<fairshare_bw> bw;
+      if (Watch(dir + "/cpu.max", IN_MODIFY)) bw = ReadCpuMax(dir + "/cpu.max");
       struct stat st;
-      if (bw && stat(it->path().c_str(), &st) == 0) seen[st.st_ino] = *bw;
+      if (bw && stat(dir.c_str(), &st) == 0) seen[st.st_ino] = *bw;
     }
+    Watch(root, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
     bool changed = false;
     for (const auto& [id, bw] : seen) {
       auto old = known_.find(id);
@@ -117,7 +164,43 @@ class CpuMaxPoller {
     if (changed) ++skel.bss->bw_user_gen;
   }
 
- private:
+  // Watches @path (a no-op when inotify is not in use). False only when @path does not
+  // exist (the root has no cpu.max; a cgroup removed meanwhile).
+  bool Watch(const std::string& path, uint32_t mask) {
+    if (fd_ < 0) return access(path.c_str(), F_OK) == 0;
+    if (inotify_add_watch(fd_, path.c_str(), mask) >= 0) return true;
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) return false;
+    FallBack(absl::StrCat("inotify_add_watch(", path, ")"), err);
+    return true;
+  }
+
+  // Reads every pending event. True if there was any: something changed, read the tree.
+  bool Drain() {
+    alignas(inotify_event) char buf[4096];
+    bool any = false;
+    for (;;) {
+      const ssize_t n = read(fd_, buf, sizeof(buf));
+      if (n > 0) {
+        any = true;
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        return any;  // EAGAIN: the queue is empty
+      }
+    }
+  }
+
+  void FallBack(const std::string& what, int err) {
+    fmt::print(stderr,
+               "fairshare: cannot watch the cgroup files ({}: {}); reading cpu.max every {} ms "
+               "instead\n",
+               what, strerror(err), absl::GetFlag(FLAGS_cpu_max_poll_ms));
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    dirty_ = true;
+  }
+
   // "max 100000" or "50000 100000"; nullopt when unreadable (e.g. the root has no cpu.max).
   static std::optional<fairshare_bw> ReadCpuMax(const std::string& path) {
     FILE* f = fopen(path.c_str(), "r");
@@ -132,6 +215,9 @@ class CpuMaxPoller {
     return bw;
   }
 
+  bool started_ = false;
+  bool dirty_ = true;
+  int fd_ = -1;
   absl::Time next_ = absl::InfinitePast();
   std::map<uint64_t, fairshare_bw> known_;
 };
@@ -264,16 +350,16 @@ int main(int argc, char** argv) {
   if (poll_cpu_max) {
     fmt::print(stderr,
                "fairshare: this kernel does not report cpu.max to sched_ext (Linux < {}): "
-               "reading cpu.max files every {} ms instead\n",
-               std::string(scxpp::OpsFieldSince("cgroup_set_bandwidth")),
-               absl::GetFlag(FLAGS_cpu_max_poll_ms));
+               "watching the cgroups' cpu.max files instead\n",
+               std::string(scxpp::OpsFieldSince("cgroup_set_bandwidth")));
   }
 
   fairshare* current = nullptr;  // the loaded skeleton (again after a restart)
-  CpuMaxPoller poller;
+  CpuMaxWatcher poller;
   Overrides overrides;
   scxpp::RunHooks hooks;
   hooks.loaded = [&](scxpp::SchedulerBase&) {
+    poller.Reset();
     overrides.Bind(current);
     return overrides.Reapply();
   };

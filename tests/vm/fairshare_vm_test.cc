@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The fairshare reference scheduler in the sched_ext VM: cpu.weight shares (flat and nested),
-// cpu.max caps with the rest absorbed, an idle tenant's return, cgroup churn under load
+// cpu.max caps with the rest absorbed, a cap written while running, an idle tenant's return,
+// cgroup churn under load
 // without leaks, a yield charged as a slice, and bad flags refused before attaching.
 #include <sched.h>
 #include <signal.h>
@@ -8,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -18,7 +18,6 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "scxpp/features.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/with_scheduler.h"
 
@@ -37,7 +36,7 @@ const std::string kTenantLoad = std::string(SCXPP_WORKLOAD_DIR) + "/scxpp_tenant
 constexpr char kCg[] = "/sys/fs/cgroup";
 #if defined(__SANITIZE_ADDRESS__)
 // Instrumented (SCXPP_PRESET=asan), the userspace side — the workload's monitor, and on
-// kernels before 6.17 fairshare's cpu.max poller — runs 2-3x slower and takes CPU from the
+// kernels before 6.17 fairshare's cpu.max reader (then a poller) — runs 2-3x slower and takes CPU from the
 // tenants: utilisation 0.85-0.89 and a capped-case error of 0.13-0.16 were seen on 6.16.
 // That mode is for memory errors; the policy's numbers are judged in the normal build.
 constexpr double kTolerance = 0.20;
@@ -46,31 +45,6 @@ constexpr double kMinUtil = 0.80;
 constexpr double kTolerance = 0.10;  // relative error of one short run (see WeightsAreHonoured)
 constexpr double kMinUtil = 0.95;
 #endif
-
-// Before 6.17 (no ops.cgroup_set_bandwidth) fairshare polls cpu.max from user space.
-bool PollsCpuMax() {
-  absl::StatusOr<scxpp::KernelFeatures> f = scxpp::KernelFeatures::FromRunningKernel();
-  return f.ok() && !f->HasOpsField("cgroup_set_bandwidth");
-}
-
-// The tenants' utilisation floor for `spec` on this kernel. On 7.3 it is kMinUtil. On the
-// kernels where fairshare polls cpu.max (6.16 here) fairshare leaves a known gap inside this
-// test: EEVDF, measured here just before with the same tenants, got 0.984 while fairshare
-// got 0.885 (weights) and 0.903 (cpu.max case); other runs of this test measured fairshare at
-// 0.903-0.957, and the same scheduler and workload started from a shell at 0.957-0.965
-// (session 9). Cause not found; it is an open finding, not noise. There the floor is
-// EEVDF's utilisation less 0.15 — the gap plus a margin — which a policy that idled one CPU
-// a third of the time while work waited would still fall below; both values are printed.
-double UtilFloor(const std::string& spec, int seconds = 5) {
-  if (!PollsCpuMax()) return kMinUtil;
-  testing::RunResult r = RunCommand(
-      {kTenantLoad, "--tenants=" + spec, absl::StrCat("--duration_s=", seconds)},
-      absl::Seconds(120));
-  EXPECT_EQ(r.status, 0) << r.output;
-  const double eevdf = JsonNumber(r.output, "cpu_util");
-  printf("EEVDF, same tenants: utilisation %.4f\n", eevdf);
-  return std::min(kMinUtil, eevdf - 0.15);
-}
 
 class FairshareVmTest : public ::testing::Test {
  protected:
@@ -95,7 +69,6 @@ double TenantField(const std::string& json, const std::string& name, const std::
 }
 
 TEST_F(FairshareVmTest, WeightsAreHonoured) {
-  const double floor = UtilFloor("a:100:1,b:200:4,c:400:8");
   auto [json, out] = Tenants("a:100:1,b:200:4,c:400:8");
   const double err = JsonNumber(json, "max_rel_err");
   ASSERT_GE(err, 0) << json;
@@ -106,10 +79,12 @@ TEST_F(FairshareVmTest, WeightsAreHonoured) {
   EXPECT_LT(err, kTolerance) << json;
   EXPECT_GE(JsonNumber(json, "jain"), 0.99) << json;
   // cpu_util is the tenants' CPU time over all CPUs' time; the rest is the workload's own
-  // parent, the scheduler's loader and the kernel (and emulation noise under TCG).
-  EXPECT_GE(JsonNumber(json, "cpu_util"), floor) << "CPUs idled while work waited\n" << json;
+  // parent, the scheduler's loader and the kernel (and emulation noise under TCG). Before
+  // 6.17 the loader also keeps cpu.max in step: reading every cgroup's file every 100 ms cost
+  // 5% here on 6.16 (0.885-0.957 in this test, EEVDF 0.984); watched with inotify, 0.974.
+  EXPECT_GE(JsonNumber(json, "cpu_util"), kMinUtil) << "CPUs idled while work waited\n" << json;
   printf("weights 100/200/400: max relative error %.4f, utilisation %.4f (floor %.2f)\n", err,
-         JsonNumber(json, "cpu_util"), floor);
+         JsonNumber(json, "cpu_util"), kMinUtil);
 }
 
 TEST_F(FairshareVmTest, NestedWeightsAreHonoured) {
@@ -130,7 +105,6 @@ TEST_F(FairshareVmTest, NestedWeightsAreHonoured) {
 
 TEST_F(FairshareVmTest, CpuMaxCapsATenantAndTheOthersAbsorbTheRest) {
   // a may use half a CPU (a quarter of 2 CPUs) although its weight would give it a third.
-  const double floor = UtilFloor("a:100:2:0.5,b:100:2,c:100:2");
   auto [json, out] = Tenants("a:100:2:0.5,b:100:2,c:100:2");
   const double share = TenantField(json, "a", "share");
   const double ideal = TenantField(json, "a", "ideal");
@@ -139,21 +113,16 @@ TEST_F(FairshareVmTest, CpuMaxCapsATenantAndTheOthersAbsorbTheRest) {
   // the machine (cpu_util < 1); the cap is absolute: CPUs used = share * cpu_util * cpus.
   const double cpus_used = share * JsonNumber(json, "cpu_util") * JsonNumber(json, "cpus");
   EXPECT_LE(cpus_used, 0.5 * 1.02) << json;
-  // The shares are of what the tenants used together, so lost utilisation inflates a's:
-  // 0.111 at 0.903 used (6.16, a slow spell). Where fairshare polls, the bound is 0.15; a's
-  // cap is checked in CPUs above. There the utilisation floor below (EEVDF's less 0.15) is
-  // under the 0.917 a non-absorbing policy would reach, so on 6.16 this test does not check
-  // absorption until the 6.16 gap (UtilFloor) is found; on 7.3 it does.
-  EXPECT_LT(JsonNumber(json, "max_rel_err"), PollsCpuMax() ? 0.15 : kTolerance) << json;
+  // The shares are of what the tenants used together, so lost utilisation inflates a's
+  // (0.111 at 0.903 used, when the loader still read cpu.max every 100 ms on 6.16).
+  EXPECT_LT(JsonNumber(json, "max_rel_err"), kTolerance) << json;
   // A scheduler that held b and c to their weights (2/3 CPU each) would leave the machine
-  // at most (0.5 + 4/3) / 2 = 0.917 used. Absorbing, it is 1 less the overhead: on 6.16,
-  // where fairshare polls cpu.max from user space, 0.937-0.963 was seen in one session
-  // (with and without SCX_OPS_ENQ_LAST), so this case's floor is 0.02 under kMinUtil, or
-  // EEVDF's less 0.15 there (UtilFloor).
-  EXPECT_GE(JsonNumber(json, "cpu_util"), std::min(floor, kMinUtil - 0.02))
+  // at most (0.5 + 4/3) / 2 = 0.917 used. Absorbing, it is 1 less the overhead, so this
+  // case's floor is 0.02 under kMinUtil: above 0.917 in the normal build.
+  EXPECT_GE(JsonNumber(json, "cpu_util"), kMinUtil - 0.02)
       << "the others did not absorb a's rest\n" << json;
   printf("cpu.max case: utilisation %.4f (floor %.4f)\n", JsonNumber(json, "cpu_util"),
-         std::min(floor, kMinUtil - 0.02));
+         kMinUtil - 0.02);
   EXPECT_GE(FinalStat(out, "throttles"), 10) << out;
   EXPECT_GE(FinalStat(out, "unthrottles"), 10) << out;
   printf("cpu.max 0.5 CPU: used %.4f CPUs; share %.4f of the tenants' time, ideal %.4f\n",
@@ -238,6 +207,44 @@ TEST_F(FairshareVmTest, IdleTenantGetsItsShareWithinASecond) {
   EXPECT_GE(got[2], 0.5 * third_us) << "c starved by a's return\n" << out;
   printf("first second after a returns: a %ld us, b %ld us, c %ld us (ideal %.0f each)\n",
          got[0], got[1], got[2], third_us);
+}
+
+// cpu.max written while fairshare runs, to a cgroup that already exists and has a task:
+// applied within a fraction of a second, and lifted again. From 6.17 the kernel reports the
+// change (ops.cgroup_set_bandwidth); before, fairshare's loader learns of it through an
+// inotify watch on the file, which this exercises (the tenant workload writes its caps
+// before it starts its threads, so the other cpu.max tests see a value already there).
+TEST_F(FairshareVmTest, CpuMaxWrittenWhileRunningAppliesAndLifts) {
+  const std::string cg = std::string(kCg) + "/fs-live-cap";
+  WriteFile(std::string(kCg) + "/cgroup.subtree_control", "+cpu");
+  mkdir(cg.c_str(), 0755);
+  double uncapped = -1, capped = -1, lifted = -1;
+  // CPUs used by the cgroup over `seconds`, starting after `settle_ms`.
+  auto cpus_used = [&](int settle_ms, double seconds) {
+    usleep(settle_ms * 1000);
+    const long before = UsageUs(cg);
+    usleep(static_cast<useconds_t>(seconds * 1e6));
+    return (UsageUs(cg) - before) / (seconds * 1e6);
+  };
+  std::string out = WithScheduler(SCXPP_FAIRSHARE_BIN, {}, [&] {
+    pid_t hog = Hog(cg);
+    uncapped = cpus_used(500, 1.5);
+    WriteFile(cg + "/cpu.max", "25000 100000");
+    capped = cpus_used(500, 2.0);
+    WriteFile(cg + "/cpu.max", "max 100000");
+    lifted = cpus_used(500, 1.5);
+    kill(hog, SIGKILL);
+    waitpid(hog, nullptr, 0);
+  });
+  rmdir(cg.c_str());
+  printf("one spinner: %.3f CPUs uncapped, %.3f under a 0.25-CPU cap written live, %.3f lifted\n",
+         uncapped, capped, lifted);
+  EXPECT_GE(uncapped, 0.8) << out;
+  // Seen 0.198-0.237 (7.3 and 6.16): under TCG a throttled task is released a little late
+  // each period. Not applied, it keeps ~0.95.
+  EXPECT_LE(capped, 0.33) << "the cap written while running did not apply\n" << out;
+  EXPECT_GE(capped, 0.15) << "held far below the cap written while running\n" << out;
+  EXPECT_GE(lifted, 0.8) << "the cap was not lifted\n" << out;
 }
 
 TEST_F(FairshareVmTest, CgroupChurnUnderLoadLeavesNoState) {
