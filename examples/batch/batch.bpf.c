@@ -374,7 +374,8 @@ void SCXPP_OPS(batch_dispatch, s32 cpu, struct task_struct *prev)
 	 */
 	mine = scx_bpf_dsq_nr_queued(CPU_DSQ(cpu)) + (prev_wants ? 1 : 0);
 	victim = longest_queue(cpu, true, &theirs);
-	if (victim >= 0 && imbalance_lasted(cpu, mine, theirs) && steal_from(cpu, victim, true)) {
+	/* theirs is 0 when no queue of the LLC holds anything: that resets the clock too. */
+	if (imbalance_lasted(cpu, mine, theirs) && steal_from(cpu, victim, true)) {
 		scxpp_stat_inc(SCXPP_STAT_STEALS_LLC);
 		return;
 	}

@@ -164,10 +164,10 @@ class CpuMaxWatcher {
     if (changed) ++skel.bss->bw_user_gen;
   }
 
-  // Watches @path (a no-op when inotify is not in use). False only when @path does not
-  // exist (the root has no cpu.max; a cgroup removed meanwhile).
+  // Watches @path (a no-op when inotify is not in use). False only when the watch shows
+  // that @path does not exist (the root has no cpu.max; a cgroup removed meanwhile).
   bool Watch(const std::string& path, uint32_t mask) {
-    if (fd_ < 0) return access(path.c_str(), F_OK) == 0;
+    if (fd_ < 0) return true;
     if (inotify_add_watch(fd_, path.c_str(), mask) >= 0) return true;
     const int err = errno;
     if (err == ENOENT || err == ENOTDIR) return false;

@@ -69,17 +69,23 @@ double JsonDouble(const std::string& json, const std::string& key, size_t from =
   return v;
 }
 
-// "misses" of each task in rt_taskset's per_task array.
-// One field of each task in the workload's "per_task" list, in order.
-std::vector<long> PerTask(const std::string& json, const std::string& key) {
-  std::vector<long> out;
+// One field of each task in the workload's "per_task" list, in order, read by `read`.
+template <typename T, typename Read>
+std::vector<T> PerTaskField(const std::string& json, const std::string& key, Read read) {
+  std::vector<T> out;
   size_t pos = json.find("\"per_task\":[");
   while (pos != std::string::npos) {
     pos = json.find("\"" + key + "\":", pos + 1);
     if (pos == std::string::npos) break;
-    out.push_back(JsonInt(json, key, pos));
+    out.push_back(read(json, key, pos));
   }
   return out;
+}
+std::vector<long> PerTask(const std::string& json, const std::string& key) {
+  return PerTaskField<long>(json, key, [](auto&... a) { return JsonInt(a...); });
+}
+std::vector<double> PerTaskDouble(const std::string& json, const std::string& key) {
+  return PerTaskField<double>(json, key, [](auto&... a) { return JsonDouble(a...); });
 }
 std::vector<long> PerTaskMisses(const std::string& json) { return PerTask(json, "misses"); }
 
@@ -194,11 +200,7 @@ TEST_F(DeadlineVmTest, AdmittedSetMissesFarLessThanUnderEevdfBesideHogs) {
   for (const std::string* run : {&eevdf, static_cast<const std::string*>(&dl)}) {
     EXPECT_GE(JsonDouble(*run, "measured_utilization"), JsonDouble(*run, "utilization")) << *run;
     std::vector<long> runtime = PerTask(*run, "runtime_us");
-    std::vector<double> cost;
-    for (size_t pos = run->find("\"per_task\":["); pos != std::string::npos;) {
-      pos = run->find("\"cpu_mean_us\":", pos + 1);
-      if (pos != std::string::npos) cost.push_back(JsonDouble(*run, "cpu_mean_us", pos));
-    }
+    std::vector<double> cost = PerTaskDouble(*run, "cpu_mean_us");
     ASSERT_EQ(cost.size(), runtime.size()) << *run;
     for (size_t i = 0; i < cost.size(); ++i) {
       EXPECT_GE(cost[i], static_cast<double>(runtime[i])) << "task " << i << ": " << *run;
