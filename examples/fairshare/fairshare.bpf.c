@@ -36,8 +36,8 @@
  * machine without quotas pays next to nothing for it). Overuse from timer and tick
  * granularity is carried into the next period as debt, so the long-run average is the
  * quota. Quota comes from cgroup_init and cgroup_set_bandwidth (Linux >= 6.17); on older
- * kernels userspace reads cpu.max and writes it into the cgroup table (main.cc), which is
- * the only polling here.
+ * kernels userspace watches the cpu.max files (inotify), reads them when one changes and
+ * hands them over through fairshare_bw_user, which the timer applies (main.cc).
  *
  * Starvation guard. Weighted vtime bounds no single wait: a task whose vtime ran ahead (a low
  * share, or a run charged while the root was crowded) waits until every task queued before
