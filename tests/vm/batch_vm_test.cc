@@ -174,7 +174,9 @@ TEST_F(BatchVmTest, AnImbalanceThatLastsIsEvenedOut) {
     for (pid_t p : hogs) at_release.push_back(ChildCpuSeconds(p));
     for (pid_t p : hogs) sched_setaffinity(p, sizeof(all), &all);
     sleep(4);
-    for (size_t i = 0; i < hogs.size(); ++i) cpu_s.push_back(ChildCpuSeconds(hogs[i]) - at_release[i]);
+    for (size_t i = 0; i < hogs.size(); ++i) {
+      cpu_s.push_back(ChildCpuSeconds(hogs[i]) - at_release[i]);
+    }
     for (pid_t p : hogs) kill(p, SIGKILL);
     for (pid_t p : hogs) waitpid(p, nullptr, 0);
   });

@@ -36,8 +36,9 @@ const std::string kTenantLoad = std::string(SCXPP_WORKLOAD_DIR) + "/scxpp_tenant
 constexpr char kCg[] = "/sys/fs/cgroup";
 #if defined(__SANITIZE_ADDRESS__)
 // Instrumented (SCXPP_PRESET=asan), the userspace side — the workload's monitor, and on
-// kernels before 6.17 fairshare's cpu.max reader (then a poller) — runs 2-3x slower and takes CPU from the
-// tenants: utilisation 0.85-0.89 and a capped-case error of 0.13-0.16 were seen on 6.16.
+// kernels before 6.17 fairshare's cpu.max reader (then a poller) — runs 2-3x slower and
+// takes CPU from the tenants: utilisation 0.85-0.89 and a capped-case error of 0.13-0.16
+// were seen on 6.16.
 // That mode is for memory errors; the policy's numbers are judged in the normal build.
 constexpr double kTolerance = 0.20;
 constexpr double kMinUtil = 0.80;
