@@ -93,6 +93,35 @@ TEST_F(BatchVmTest, EscapeHatchBoundsInteractiveLatencyWhileOversubscribed) {
          p99 / 1e3, p99_none / 1e3);
 }
 
+// `n` children that spin until killed, all pinned to CPU 0.
+std::vector<pid_t> SpinnersOnCpu0(int n) {
+  std::vector<pid_t> pids;
+  for (int i = 0; i < n; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(0, &one);
+      sched_setaffinity(0, sizeof(one), &one);
+      for (;;) asm volatile("");
+    }
+    pids.push_back(pid);
+  }
+  return pids;
+}
+
+void LetUseEveryCpu(const std::vector<pid_t>& pids, long ncpu) {
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  for (int c = 0; c < ncpu; ++c) CPU_SET(c, &all);
+  for (pid_t p : pids) sched_setaffinity(p, sizeof(all), &all);
+}
+
+void KillAndReap(const std::vector<pid_t>& pids) {
+  for (pid_t p : pids) kill(p, SIGKILL);
+  for (pid_t p : pids) waitpid(p, nullptr, 0);
+}
+
 // Children that spin until killed, all pinned to CPU 0; then they may use every CPU.
 TEST_F(BatchVmTest, IdleCpuStealsFromALoadedQueue) {
   const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -101,25 +130,11 @@ TEST_F(BatchVmTest, IdleCpuStealsFromALoadedQueue) {
   rusage before{};
   getrusage(RUSAGE_CHILDREN, &before);
   std::string out = WithScheduler(SCXPP_BATCH_BIN, {}, [&] {
-    for (int i = 0; i < 2 * ncpu; ++i) {
-      pid_t pid = fork();
-      if (pid == 0) {
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(0, &one);
-        sched_setaffinity(0, sizeof(one), &one);
-        for (;;) asm volatile("");
-      }
-      hogs.push_back(pid);
-    }
+    hogs = SpinnersOnCpu0(2 * ncpu);
     usleep(500 * 1000);
-    cpu_set_t all;
-    CPU_ZERO(&all);
-    for (int c = 0; c < ncpu; ++c) CPU_SET(c, &all);
-    for (pid_t p : hogs) sched_setaffinity(p, sizeof(all), &all);
+    LetUseEveryCpu(hogs, ncpu);
     sleep(2);
-    for (pid_t p : hogs) kill(p, SIGKILL);
-    for (pid_t p : hogs) waitpid(p, nullptr, 0);
+    KillAndReap(hogs);
   });
   rusage after{};
   getrusage(RUSAGE_CHILDREN, &after);
@@ -155,30 +170,16 @@ TEST_F(BatchVmTest, AnImbalanceThatLastsIsEvenedOut) {
   std::vector<pid_t> hogs;
   std::vector<double> cpu_s;
   std::string out = WithScheduler(SCXPP_BATCH_BIN, {}, [&] {
-    for (int i = 0; i < 3 * ncpu; ++i) {
-      pid_t pid = fork();
-      if (pid == 0) {
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(0, &one);
-        sched_setaffinity(0, sizeof(one), &one);
-        for (;;) asm volatile("");
-      }
-      hogs.push_back(pid);
-    }
+    hogs = SpinnersOnCpu0(3 * ncpu);
     usleep(300 * 1000);
-    cpu_set_t all;
-    CPU_ZERO(&all);
-    for (int c = 0; c < ncpu; ++c) CPU_SET(c, &all);
     std::vector<double> at_release;
     for (pid_t p : hogs) at_release.push_back(ChildCpuSeconds(p));
-    for (pid_t p : hogs) sched_setaffinity(p, sizeof(all), &all);
+    LetUseEveryCpu(hogs, ncpu);
     sleep(4);
     for (size_t i = 0; i < hogs.size(); ++i) {
       cpu_s.push_back(ChildCpuSeconds(hogs[i]) - at_release[i]);
     }
-    for (pid_t p : hogs) kill(p, SIGKILL);
-    for (pid_t p : hogs) waitpid(p, nullptr, 0);
+    KillAndReap(hogs);
   });
   ASSERT_EQ(cpu_s.size(), hogs.size()) << out;
   const double lo = *std::min_element(cpu_s.begin(), cpu_s.end());
