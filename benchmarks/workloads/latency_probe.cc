@@ -35,6 +35,10 @@ ABSL_FLAG(int64_t, work_us, 100,
           "CPU time each thread burns per period, in microseconds (0: wake and sleep).");
 ABSL_FLAG(int, duration_s, 5, "How long to run, in seconds.");
 ABSL_FLAG(int, nice, 0, "Nice value of the probe threads (-20..19; below 0 needs privilege).");
+ABSL_FLAG(std::string, policy, "other",
+          "Scheduling policy of the probe threads: other (SCHED_OTHER, what sched_ext or EEVDF "
+          "schedules) or fifo (SCHED_FIFO priority 1, the kernel's RT class: a reference for "
+          "the lowest latency the machine allows beside the same load; needs privilege).");
 
 namespace scxpp::workloads {
 namespace {
@@ -147,6 +151,7 @@ int Run(const ProbeConfig& config) {
       .Add("work_us", config.work_ns / kNsPerUs)
       .Add("duration_s", config.duration_s)
       .Add("nice", absl::GetFlag(FLAGS_nice))
+      .Add("policy", absl::GetFlag(FLAGS_policy))
       .Add("samples", summary.count)
       .Add("missed_periods", missed)
       .Add("lat_ns", ToJsonObject(summary))
@@ -172,6 +177,7 @@ int main(int argc, char** argv) {
   const int64_t work_us = absl::GetFlag(FLAGS_work_us);
   const int duration_s = absl::GetFlag(FLAGS_duration_s);
   const int nice = absl::GetFlag(FLAGS_nice);
+  const std::string policy = absl::GetFlag(FLAGS_policy);
   std::string error;
   if (positional.size() > 1) {
     error = fmt::format("unexpected argument '{}'", positional[1]);
@@ -186,6 +192,10 @@ int main(int argc, char** argv) {
     error = fmt::format("--duration_s must be in 1..86400, got {}", duration_s);
   } else if (nice < -20 || nice > 19) {
     error = fmt::format("--nice must be in -20..19, got {}", nice);
+  } else if (policy != "other" && policy != "fifo") {
+    error = fmt::format("--policy must be other or fifo, got '{}'", policy);
+  } else if (policy == "fifo" && nice != 0) {
+    error = "--nice applies to --policy=other only";
   }
   if (!error.empty()) {
     fmt::print(stderr, "scxpp_latency_probe: {}\n", error);
@@ -198,6 +208,15 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "scxpp_latency_probe: setpriority(nice={}): {}\n", nice,
                std::strerror(errno));
     return 1;
+  }
+  // Policy, like nice, is inherited by threads created afterwards.
+  if (policy == "fifo") {
+    const sched_param param{.sched_priority = 1};
+    if (sched_setscheduler(0, SCHED_FIFO, &param) != 0) {
+      fmt::print(stderr, "scxpp_latency_probe: sched_setscheduler(SCHED_FIFO, 1): {}{}\n",
+                 std::strerror(errno), errno == EPERM ? " (run as root or with CAP_SYS_NICE)" : "");
+      return 1;
+    }
   }
 
   return scxpp::workloads::Run({.threads = threads,

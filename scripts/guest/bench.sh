@@ -6,16 +6,18 @@
 # start is reported with "valid":false, never dropped.
 #
 # Environment (set by scripts/bench):
-#   BENCH_SCHEDULERS  "eevdf minimal=/path/to/minimal ..." (name=binary; eevdf = none)
+#   BENCH_SCHEDULERS  "eevdf minimal=/path/to/minimal lowlat-x=/path/to/lowlat@--flag ..."
+#                     (name=binary[@flag...]; eevdf = none)
 #   BENCH_WORKLOADS   "latency throughput hackbench"
 #   BENCH_REPS        repetitions per cell
 #   BENCH_DURATION    seconds per timed workload
 #   BENCH_BIN         folder with the scxpp_* workload programs
 #
-# The deadline workload also emits, in EEVDF's turn only, two reference rows that are not
-# schedulers to load: "eevdf-nice-20" (the same task set at nice -20) and "sched-deadline"
-# (the kernel's SCHED_DEADLINE class, which sched_ext never sees), and "alone-idle": the set's
-# tightest task alone on an otherwise idle machine, what the machine itself misses.
+# The deadline and latency workloads also emit, in EEVDF's turn only, reference rows that are
+# not schedulers to load (reference_rows below): "eevdf-nice-20" (the same task set or probe
+# at nice -20), "sched-deadline" / "sched-fifo" (the kernel's SCHED_DEADLINE / SCHED_FIFO
+# classes, which sched_ext never sees), and "alone-idle": deadline's tightest task alone on
+# an otherwise idle machine, what the machine itself misses.
 set -u
 sx=/sys/kernel/sched_ext
 ncpu=$(nproc)
@@ -43,6 +45,17 @@ sched_rt_args() {
   esac
 }
 
+# Reference rows measured in EEVDF's turn, as name:workload:flags (flags for the workload's
+# probe or task set): what the kernel's own classes do with the same load — the task at nice
+# -20, under SCHED_DEADLINE or SCHED_FIFO — and the environment's floor (deadline's tightest
+# task alone on an idle machine). scripts/bench's EXTRA_ROWS lists the same names.
+reference_rows() {
+  case $1 in
+    deadline) echo "eevdf-nice-20:deadline:--nice=-20 sched-deadline:deadline:--policy=deadline alone-idle:deadline_alone:" ;;
+    latency) echo "eevdf-nice-20:latency:--nice=-20 sched-fifo:latency:--policy=fifo" ;;
+  esac
+}
+
 # One JSON line on stdout from each workload.
 run_workload() {
   case $1 in
@@ -50,8 +63,9 @@ run_workload() {
       "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((2 * ncpu)) --duration_s=$((BENCH_DURATION + 2)) >/tmp/hogs.json &
       hogs=$!
       sleep 1
+      # shellcheck disable=SC2086  # RT_ARGS is a list of flags
       "$BENCH_BIN/scxpp_latency_probe" --threads=4 --period_us=1000 --work_us=100 \
-        --duration_s="$BENCH_DURATION" >/tmp/probe.json
+        --duration_s="$BENCH_DURATION" $RT_ARGS >/tmp/probe.json
       wait $hogs
       # One object: the probe's result with the hogs' beside it ("hogs": {...}).
       printf '%s,"hogs":%s}\n' "$(sed 's/}[[:space:]]*$//' /tmp/probe.json)" "$(cat /tmp/hogs.json)" ;;
@@ -113,13 +127,16 @@ while [ $rep -le "$BENCH_REPS" ]; do
     for spec in $BENCH_SCHEDULERS; do
       name=${spec%%=*}
       bin=${spec#*=}
+      flags=""
+      case $bin in *@*) flags=$(printf '%s' "${bin#*@}" | tr @ ' '); bin=${bin%%@*} ;; esac
       cell=$((cell + 1))
       echo "[bench] cell $cell/$total: $name x $w (rep $rep/$BENCH_REPS), $(($(date +%s) - start))s elapsed" >&2
       valid=true
       why=""
       pid=""
       if [ "$name" != eevdf ]; then
-        "$bin" --stats_interval=0 >/tmp/sched.out 2>&1 &
+        # shellcheck disable=SC2086  # flags is a list
+        "$bin" --stats_interval=0 $flags >/tmp/sched.out 2>&1 &
         pid=$!
         i=0
         while [ "$(cat $sx/state)" != enabled ] && [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do
@@ -128,7 +145,7 @@ while [ $rep -le "$BENCH_REPS" ]; do
         if [ "$(cat $sx/state)" != enabled ]; then valid=false; why="did not attach"; fi
         ops=$(cat $sx/root/ops 2>/dev/null)
       fi
-      RT_ARGS=$(sched_rt_args "$name")
+      RT_ARGS=$(sched_rt_args "${bin##*/}")  # by binary, so a variant of deadline gets it too
       : >/tmp/workload.err
       out=$(run_workload "$w" | tail -n 1)
       RT_ARGS=""
@@ -151,10 +168,8 @@ while [ $rep -le "$BENCH_REPS" ]; do
       fi
       why=$(printf '%s' "$why" | tr '"\\' "''")
       echo "SCXPP-RESULT {\"scheduler\":\"$name\",\"workload\":\"$w\",\"rep\":$rep,\"valid\":$valid,\"why\":\"$why\",\"result\":$out}"
-      if [ "$name" = eevdf ] && [ "$w" = deadline ]; then
-        # name:workload:rt_taskset flags
-        for extra in "eevdf-nice-20:deadline:--nice=-20" "sched-deadline:deadline:--policy=deadline" \
-                     "alone-idle:deadline_alone:"; do
+      if [ "$name" = eevdf ]; then
+        for extra in $(reference_rows "$w"); do
           xname=${extra%%:*}
           rest=${extra#*:}
           echo "[bench] reference row: $xname x $w (rep $rep/$BENCH_REPS), $(($(date +%s) - start))s elapsed" >&2
