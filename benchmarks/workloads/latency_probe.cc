@@ -47,7 +47,9 @@ constexpr char kUsage[] =
     "Periodic-thread wakeup latency probe. Prints one JSON line:\n"
     "  {\"workload\":\"latency_probe\",\"threads\":N,...,\"lat_ns\":{\"p50\":..},"
     "\"hist_log2_ns\":[..],...}\n"
-    "hist_log2_ns[i] counts wakeups that were [2^i, 2^(i+1)) ns late.";
+    "hist_log2_ns[i] counts wakeups that were [2^i, 2^(i+1)) ns late.\n"
+    "wait_ns: per period, the time a thread sat runnable waiting for a CPU (schedstat\n"
+    "run_delay): the scheduler's part of the lateness; the rest is the timer firing late.";
 
 constexpr int64_t kNsPerUs = 1000;
 // Burns `work_ns` of this thread's CPU time. Counting CPU time rather than wall time keeps
@@ -75,6 +77,8 @@ struct ProbeConfig {
 struct ThreadResult {
   LatencyRecorder latency;
   Log2Histogram histogram;
+  LatencyRecorder wait;  // per period: time runnable but not running (schedstat run_delay)
+  bool has_wait = false;
   int64_t missed_periods = 0;
   CtxSwitches ctx;
   int64_t migrations = -1;
@@ -84,8 +88,14 @@ void ProbeThread(const ProbeConfig& config, std::latch& start_gate, const int64_
                  ThreadResult& result) {
   start_gate.arrive_and_wait();  // start_ns is written before main arrives
   const int64_t end_ns = start_ns + int64_t{config.duration_s} * kNsPerSec;
-  result.latency.Reserve(static_cast<size_t>(std::min<int64_t>(
-      int64_t{config.duration_s} * kNsPerSec / config.period_ns + 1, int64_t{1} << 24)));
+  const auto periods = static_cast<size_t>(std::min<int64_t>(
+      int64_t{config.duration_s} * kNsPerSec / config.period_ns + 1, int64_t{1} << 24));
+  result.latency.Reserve(periods);
+
+  RunDelayReader run_delay;
+  result.has_wait = run_delay.Open();
+  int64_t waited_before = run_delay.Read();
+  if (result.has_wait) result.wait.Reserve(periods);
 
   int64_t intended = start_ns + config.period_ns;
   while (intended < end_ns) {
@@ -94,6 +104,14 @@ void ProbeThread(const ProbeConfig& config, std::latch& start_gate, const int64_
     const int64_t late = woke - intended;
     result.latency.Record(late);
     result.histogram.Add(late);
+    // What of the lateness was the scheduler's: how long the thread sat runnable since the
+    // last period's wakeup (this wakeup's wait, and any preemption during the last burst).
+    // The rest is the timer firing late: interrupt delivery, and under emulation the host.
+    if (result.has_wait) {
+      const int64_t waited = run_delay.Read();
+      if (waited >= waited_before) result.wait.Record(waited - waited_before);
+      waited_before = waited;
+    }
 
     BurnCpu(config.work_ns);
 
@@ -132,11 +150,15 @@ int Run(const ProbeConfig& config) {
 
   LatencyRecorder latency;
   Log2Histogram histogram;
+  LatencyRecorder wait;
+  bool has_wait = true;
   int64_t missed = 0;
   std::vector<int64_t> vol, invol, migrations;
   for (const ThreadResult& r : results) {
     latency.Merge(r.latency);
     histogram.Merge(r.histogram);
+    wait.Merge(r.wait);
+    has_wait = has_wait && r.has_wait;
     missed += r.missed_periods;
     vol.push_back(r.ctx.voluntary);
     invol.push_back(r.ctx.involuntary);
@@ -155,8 +177,10 @@ int Run(const ProbeConfig& config) {
       .Add("samples", summary.count)
       .Add("missed_periods", missed)
       .Add("lat_ns", ToJsonObject(summary))
-      .Add("hist_log2_ns", histogram.Trimmed())
-      .Add("ctx_vol", SumCounters(vol))
+      .Add("hist_log2_ns", histogram.Trimmed());
+  // Absent, not zero, when the kernel keeps no schedstat (CONFIG_SCHED_INFO off).
+  if (has_wait) out.Add("wait_ns", ToJsonObject(wait.Summarize()));
+  out.Add("ctx_vol", SumCounters(vol))
       .Add("ctx_invol", SumCounters(invol))
       .Add("migrations", SumCounters(migrations));
   fmt::print("{}\n", ToJson(out));

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "benchmarks/workloads/latency_stats.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -227,6 +229,31 @@ int64_t ReadThreadMigrations(pid_t tid) {
   std::string text;
   if (!ReadWholeFile(absl::StrCat("/proc/self/task/", tid, "/sched"), &text)) return -1;
   return ParseSchedMigrations(text);
+}
+
+int64_t ParseSchedstatRunDelay(absl::string_view schedstat) {
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::StripTrailingAsciiWhitespace(schedstat), ' ', absl::SkipEmpty());
+  int64_t v = 0;
+  if (fields.size() != 3 || !absl::SimpleAtoi(fields[1], &v) || v < 0) return -1;
+  return v;
+}
+
+RunDelayReader::~RunDelayReader() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool RunDelayReader::Open() {
+  if (fd_ < 0) fd_ = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  return fd_ >= 0 && Read() >= 0;
+}
+
+int64_t RunDelayReader::Read() const {
+  if (fd_ < 0) return -1;
+  char buf[96];
+  const ssize_t n = pread(fd_, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return -1;
+  return ParseSchedstatRunDelay(absl::string_view(buf, static_cast<size_t>(n)));
 }
 
 CpuTimes ParseProcStatCpu(absl::string_view proc_stat) {

@@ -139,6 +139,25 @@ CtxSwitches ReadThreadCtxSwitches(pid_t tid);
 /// That file exists only with CONFIG_SCHED_DEBUG; returns -1 when it is missing.
 int64_t ReadThreadMigrations(pid_t tid);
 
+/// The calling thread's run delay: nanoseconds it has spent runnable but waiting for a CPU
+/// since it started (the second field of /proc/thread-self/schedstat; CONFIG_SCHED_INFO).
+/// Open() once in the thread, then Read() as often as needed: one pread each.
+class RunDelayReader {
+ public:
+  RunDelayReader() = default;
+  ~RunDelayReader();
+  RunDelayReader(const RunDelayReader&) = delete;
+  RunDelayReader& operator=(const RunDelayReader&) = delete;
+
+  /// Opens the calling thread's schedstat; false when the kernel has none.
+  bool Open();
+  /// The run delay so far in ns, or -1 when not open or unreadable.
+  int64_t Read() const;
+
+ private:
+  int fd_ = -1;
+};
+
 /// Machine-wide CPU time from the "cpu" line of /proc/stat, in USER_HZ ticks.
 struct CpuTimes {
   int64_t idle = -1;   ///< idle + iowait; -1 when unreadable
@@ -156,6 +175,8 @@ double IdlePercent(const CpuTimes& before, const CpuTimes& after);
 CpuTimes ParseProcStatCpu(absl::string_view proc_stat);
 CtxSwitches ParseStatusCtxSwitches(absl::string_view status);
 int64_t ParseSchedMigrations(absl::string_view sched);
+/// "sum_exec_runtime run_delay pcount\n" -> run_delay, or -1 when malformed.
+int64_t ParseSchedstatRunDelay(absl::string_view schedstat);
 
 /// Sum of per-thread counters where -1 means unavailable: -1 if any input is -1 (a partial
 /// sum would silently undercount), else the sum. 0 for no inputs.

@@ -165,6 +165,23 @@ TEST(ProcParseTest, SchedMigrations) {
   EXPECT_EQ(ParseSchedMigrations(""), -1);
 }
 
+TEST(SchedstatTest, RunDelayIsTheSecondField) {
+  EXPECT_EQ(ParseSchedstatRunDelay("123456789 4242 17\n"), 4242);
+  EXPECT_EQ(ParseSchedstatRunDelay("1 0 0"), 0);
+  EXPECT_EQ(ParseSchedstatRunDelay("1 2\n"), -1);        // too few fields
+  EXPECT_EQ(ParseSchedstatRunDelay("1 -5 3\n"), -1);     // negative
+  EXPECT_EQ(ParseSchedstatRunDelay("1 x 3\n"), -1);      // not a number
+  EXPECT_EQ(ParseSchedstatRunDelay(""), -1);
+}
+
+TEST(SchedstatTest, ReaderSeesThisThreadsCounter) {
+  RunDelayReader r;
+  ASSERT_TRUE(r.Open()) << "no /proc/thread-self/schedstat: a kernel without CONFIG_SCHED_INFO";
+  const int64_t a = r.Read();
+  EXPECT_GE(a, 0);
+  EXPECT_GE(r.Read(), a);  // a counter: never goes back
+}
+
 TEST(ProcParseTest, ProcStatCpu) {
   // user nice system idle iowait irq softirq steal guest guest_nice: guest is inside user.
   const CpuTimes t = ParseProcStatCpu("cpu  100 5 20 300 10 1 2 3 50 0\ncpu0 1 2 3 4\n");
