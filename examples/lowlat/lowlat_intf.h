@@ -17,9 +17,10 @@
 	X(DIRECT, "direct", "wakeups dispatched straight to an idle CPU")                 \
 	X(PREEMPTS, "preempts", "critical wakeups that preempted a non-critical task")     \
 	X(CRIT_QUEUED, "crit_queued", "critical wakeups queued: every CPU ran a critical task") \
+	X(CRIT_CUT_SHORT, "crit_cut_short", "critical tasks preempted mid-burst, put back first") \
 	X(PROMOTIONS, "promotions", "tasks that became latency-critical")                  \
 	X(DEMOTIONS, "demotions", "critical tasks whose averages no longer qualify")        \
-	X(CPU_BOUND, "cpu_bound", "critical tasks demoted for running 4x the burst limit")   \
+	X(CPU_BOUND, "cpu_bound", "critical tasks demoted for running 4x the burst limit (+ a tick)") \
 	X(QUEUED, "queued", "non-critical tasks queued by weighted vtime")                 \
 	X(RESCUED, "rescued", "tasks run ahead of vtime order: queued longer than max_wait_ms") \
 	X(RCU_FIRST, "rcu_first", "preempted RCU readers put first to finish their section")
@@ -34,7 +35,7 @@ SCXPP_STATS_ENUM(lowlat_stat, LOWLAT_STATS);
 	  "shortest slice under contention (us); at most slice_us")                           \
 	X(CRIT_MAX_BURST_US, "crit_max_burst_us", 1000, 10, 1000000,                          \
 	  "auto: most CPU time per wakeup (average) of a critical task, and its slice; "      \
-	  "running 4x this without sleeping demotes any critical task (us)")                  \
+	  "running 4x this (and a tick) without sleeping demotes any critical task (us)")     \
 	X(CRIT_MAX_INTERVAL_US, "crit_max_interval_us", 50000, 100, 10000000,                 \
 	  "auto: longest average time between wakeups of a critical task (us)")              \
 	X(AUTO, "auto", 1, 0, 1, "detect critical tasks: they wake often and run briefly (0/1)") \
