@@ -115,7 +115,8 @@ struct task_ctx {
 	u64 run_start;    /* when it last started running */
 	u64 burst;        /* CPU time since the last wakeup */
 	u64 avg_burst;    /* decaying average CPU time per wakeup */
-	u64 cut_short;    /* critical, preempted before its burst slice ran out: the rest of it */
+	u64 run_slice;    /* the slice it last started running with */
+	u64 cut_short;    /* critical, preempted before that slice ran out: the rest of it */
 	u32 nr_wakes;
 	bool critical;
 	bool auto_crit; /* critical by behaviour only: counted in nr_auto_critical */
@@ -250,11 +251,10 @@ void SCXPP_OPS(lowlat_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 	/*
-	 * A critical task preempted mid-burst (the kernel let another task run first, or two
-	 * critical wakeups raced for one CPU) is put back as if it had just woken, with the
-	 * rest of its burst slice. Through the fair queue it would wait behind every task
-	 * whose vtime is lower: seen as 12-29 ms waits for a probe thread whose vtime had been
-	 * pushed past the hogs' by a host stall charged as run time.
+	 * A critical task preempted mid-burst (two critical wakeups raced for one CPU) is put
+	 * back as if it had just woken, with the rest of its slice. Through the fair queue, at
+	 * its own vtime, which its bursts keep near the hogs', it waited 12-29 ms behind them.
+	 * (Preempted by a higher sched class, a task keeps its slice and never comes here.)
 	 */
 	slice = tctx->cut_short;
 	tctx->cut_short = 0;
@@ -353,6 +353,7 @@ void SCXPP_OPS(lowlat_running, struct task_struct *p)
 	if (!tctx)
 		return;
 	tctx->run_start = scxpp_now();
+	tctx->run_slice = p->scx.slice;
 	set_cpu_crit(cpu, tctx->critical);
 	if (scxpp_time_before(vtime_now, tctx->vtime))
 		vtime_now = tctx->vtime;
@@ -374,9 +375,13 @@ void SCXPP_OPS(lowlat_stopping, struct task_struct *p, bool runnable)
 	if (!tctx)
 		return;
 	ran = scxpp_now() - tctx->run_start;
+	/*
+	 * Against the slice it started with: a task put back with the rest of a slice and then
+	 * running all of it has used its burst, and goes to the fair queue.
+	 */
 	tctx->cut_short = 0;
-	if (tctx->critical && runnable && ran + crit_max_burst_ns() / 8 < crit_max_burst_ns())
-		tctx->cut_short = crit_max_burst_ns() - ran;
+	if (tctx->critical && runnable && ran + tctx->run_slice / 8 < tctx->run_slice)
+		tctx->cut_short = tctx->run_slice - ran;
 	tctx->burst += ran;
 	tctx->vtime += scxpp_vtime_delta(ran, p->scx.weight);
 	/*

@@ -35,7 +35,8 @@ while [ $i -lt "$ncpu" ]; do
   rt_tasks="$rt_tasks${rt_tasks:+,}1000:5000,2000:10000,3000:20000,500:10000:2000"
   i=$((i + 1))
 done
-RT_ARGS=""
+RT_ARGS=""     # extra flags of the deadline task set (scxpp_rt_taskset)
+PROBE_ARGS=""  # extra flags of the latency probe (reference rows only)
 # How a scheduler's own turn runs the task set: the deadline scheduler admits it (through its
 # daemon's socket, with the budgets SCHED_DEADLINE gets); the others see plain SCHED_OTHER.
 sched_rt_args() {
@@ -63,12 +64,15 @@ run_workload() {
       "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((2 * ncpu)) --duration_s=$((BENCH_DURATION + 2)) >/tmp/hogs.json &
       hogs=$!
       sleep 1
-      # shellcheck disable=SC2086  # RT_ARGS is a list of flags
+      # shellcheck disable=SC2086  # PROBE_ARGS is a list of flags
       "$BENCH_BIN/scxpp_latency_probe" --threads=4 --period_us=1000 --work_us=100 \
-        --duration_s="$BENCH_DURATION" $RT_ARGS >/tmp/probe.json
+        --duration_s="$BENCH_DURATION" $PROBE_ARGS >/tmp/probe.json 2>/tmp/workload.err
       wait $hogs
-      # One object: the probe's result with the hogs' beside it ("hogs": {...}).
-      printf '%s,"hogs":%s}\n' "$(sed 's/}[[:space:]]*$//' /tmp/probe.json)" "$(cat /tmp/hogs.json)" ;;
+      # One object: the probe's result with the hogs' beside it ("hogs": {...}); nothing
+      # when either printed nothing, so the cell is reported invalid, not unparsable.
+      if [ -s /tmp/probe.json ] && [ -s /tmp/hogs.json ]; then
+        printf '%s,"hogs":%s}\n' "$(sed 's/}[[:space:]]*$//' /tmp/probe.json)" "$(cat /tmp/hogs.json)"
+      fi ;;
     cyclictest)  # rt-tests' cyclictest on SCHED_OTHER (one thread per CPU) beside 2x hogs
       "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((2 * ncpu)) --duration_s=$((BENCH_DURATION + 2)) >/dev/null &
       hogs=$!
@@ -173,9 +177,12 @@ while [ $rep -le "$BENCH_REPS" ]; do
           xname=${extra%%:*}
           rest=${extra#*:}
           echo "[bench] reference row: $xname x $w (rep $rep/$BENCH_REPS), $(($(date +%s) - start))s elapsed" >&2
-          RT_ARGS=${rest#*:}
+          case ${rest%%:*} in
+            latency) PROBE_ARGS=${rest#*:} ;;
+            *) RT_ARGS=${rest#*:} ;;
+          esac
           out=$(run_workload "${rest%%:*}" | tail -n 1)
-          RT_ARGS=""
+          RT_ARGS=""; PROBE_ARGS=""
           valid=true; why=""
           [ -n "$out" ] || { out=null; valid=false; why="workload printed nothing"; }
           echo "SCXPP-RESULT {\"scheduler\":\"$xname\",\"workload\":\"$w\",\"rep\":$rep,\"valid\":$valid,\"why\":\"$why\",\"result\":$out}"
