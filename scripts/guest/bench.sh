@@ -12,6 +12,7 @@
 #   BENCH_REPS        repetitions per cell
 #   BENCH_DURATION    seconds per timed workload
 #   BENCH_BIN         folder with the scxpp_* workload programs
+#   BENCH_REFERENCE_ROWS  "latency=sched-fifo:latency:--policy=fifo ..." (reference_rows)
 #
 # The deadline and latency workloads also emit, in EEVDF's turn only, reference rows that are
 # not schedulers to load (reference_rows below): "eevdf-nice-20" (the same task set or probe
@@ -46,15 +47,15 @@ sched_rt_args() {
   esac
 }
 
-# Reference rows measured in EEVDF's turn, as name:workload:flags (flags for the workload's
-# probe or task set): what the kernel's own classes do with the same load — the task at nice
-# -20, under SCHED_DEADLINE or SCHED_FIFO — and the environment's floor (deadline's tightest
-# task alone on an idle machine). scripts/bench's EXTRA_ROWS lists the same names.
+# Reference rows measured in EEVDF's turn for workload $1, as name:runner:flags (flags, '@'
+# between them, for the runner's probe or task set): what the kernel's own classes do with
+# the same load — the task at nice -20, under SCHED_DEADLINE or SCHED_FIFO — and the
+# environment's floor (deadline's tightest task alone on an idle machine). The list is
+# scripts/bench's REFERENCE_ROWS, passed as "workload=name:runner:flags ...".
 reference_rows() {
-  case $1 in
-    deadline) echo "eevdf-nice-20:deadline:--nice=-20 sched-deadline:deadline:--policy=deadline alone-idle:deadline_alone:" ;;
-    latency) echo "eevdf-nice-20:latency:--nice=-20 sched-fifo:latency:--policy=fifo" ;;
-  esac
+  for row in $BENCH_REFERENCE_ROWS; do
+    case $row in "$1="*) echo "${row#*=}" ;; esac
+  done
 }
 
 # One JSON line on stdout from each workload.
@@ -178,8 +179,8 @@ while [ $rep -le "$BENCH_REPS" ]; do
           rest=${extra#*:}
           echo "[bench] reference row: $xname x $w (rep $rep/$BENCH_REPS), $(($(date +%s) - start))s elapsed" >&2
           case ${rest%%:*} in
-            latency) PROBE_ARGS=${rest#*:} ;;
-            *) RT_ARGS=${rest#*:} ;;
+            latency) PROBE_ARGS=$(printf '%s' "${rest#*:}" | tr @ ' ') ;;
+            *) RT_ARGS=$(printf '%s' "${rest#*:}" | tr @ ' ') ;;
           esac
           out=$(run_workload "${rest%%:*}" | tail -n 1)
           RT_ARGS=""; PROBE_ARGS=""
