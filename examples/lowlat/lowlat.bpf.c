@@ -10,10 +10,12 @@
  * average of the CPU time it uses per wakeup at most crit_max_burst). An audio callback
  * waking every 1-2 ms for 100 us, a market-data handler, a control loop all qualify; a
  * CPU-bound job never does. Behaviour alone makes at most --max_auto_critical tasks
- * critical at a time (a few threads, not a crowd). Status is re-evaluated at every wakeup from the averages, and
- * a critical task that runs four times crit_max_burst (and a tick) without sleeping loses it on the spot
- * (counted as a demotion), so nothing keeps priority by pretending, while a periodic task
- * that overruns once (catching up on a missed period) is not thrown out for it.
+ * critical at a time (a few threads, not a crowd), and never a kernel thread. Status is
+ * re-evaluated at every wakeup from the averages, in which one burst counts for at most
+ * twice crit_max_burst (a single stall does not demote), and a critical task that runs four
+ * times crit_max_burst (and a tick) without sleeping loses it on the spot (counted as a
+ * demotion), so nothing keeps priority by pretending, while a periodic task that overruns
+ * once (catching up on a missed period) is not thrown out for it.
  *
  * What critical means. On wakeup a critical task goes to an idle CPU if there is one: the
  * previous CPU if it is idle (warm cache), else the kernel's SMT- and LLC-aware search. When
@@ -183,7 +185,12 @@ static void set_critical(struct task_ctx *tctx, bool crit, bool by_auto)
 static void classify(struct task_struct *p, struct task_ctx *tctx)
 {
 	bool explicit = selected_explicitly(p);
-	bool behaves = scxpp_tunable(AUTO) && tctx->nr_wakes >= 4 &&
+	/*
+	 * Kernel threads (rcu_preempt, kworkers) wake often and run briefly too, and one
+	 * holding an auto slot kept a probe thread out of it. They are not what --auto is for;
+	 * a selector can still name one.
+	 */
+	bool behaves = scxpp_tunable(AUTO) && !scxpp_is_kthread(p) && tctx->nr_wakes >= 4 &&
 		       tctx->avg_burst <= crit_max_burst_ns() &&
 		       tctx->avg_interval <= scxpp_tunable(CRIT_MAX_INTERVAL_US) * 1000;
 	bool crit;
@@ -327,17 +334,25 @@ void SCXPP_OPS(lowlat_dispatch, s32 cpu, struct task_struct *prev)
 void SCXPP_OPS(lowlat_runnable, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = scxpp_task_ctx(p);
-	u64 now, interval;
+	u64 now, interval, burst;
 
 	if (!tctx || !(enq_flags & SCXPP_ENQ_WAKEUP))
 		return;
 	now = scxpp_now();
 	if (tctx->nr_wakes) {
 		interval = now - tctx->last_wake;
+		/*
+		 * One burst counts for at most twice the limit. Under a hypervisor a stall of
+		 * the host is charged as run time: one 10 ms "burst" takes a 100 us periodic task's
+		 * average to 2.6 ms, and it is not critical for the next four wakeups. Clipped,
+		 * it takes three such bursts in a row to demote; a task that really runs long
+		 * still averages above the limit, and 4x the limit in one go demotes it at once
+		 * (lowlat_stopping).
+		 */
+		burst = tctx->burst < 2 * crit_max_burst_ns() ? tctx->burst : 2 * crit_max_burst_ns();
 		tctx->avg_interval = tctx->nr_wakes > 1 ? scxpp_ewma(tctx->avg_interval, interval, 2)
 							: interval;
-		tctx->avg_burst = tctx->nr_wakes > 1 ? scxpp_ewma(tctx->avg_burst, tctx->burst, 2)
-						     : tctx->burst;
+		tctx->avg_burst = tctx->nr_wakes > 1 ? scxpp_ewma(tctx->avg_burst, burst, 2) : burst;
 	}
 	tctx->last_wake = now;
 	tctx->burst = 0;

@@ -94,6 +94,16 @@ bool scx_bpf_dispatch_vtime_from_dsq(struct bpf_iter_scx_dsq *it__iter, struct t
 #define SCXPP_KICK_IDLE SCX_KICK_IDLE
 #define SCXPP_KICK_PREEMPT SCX_KICK_PREEMPT
 
+/* task_struct::flags bit of a kernel thread (PF_KTHREAD: a #define, so not in BTF; the same
+ * value since 2.6.27). */
+#define SCXPP_PF_KTHREAD 0x00200000
+
+/* Is @p a kernel thread (a kworker, ksoftirqd, rcu_preempt, ...)? */
+static __always_inline bool scxpp_is_kthread(const struct task_struct *p)
+{
+	return p->flags & SCXPP_PF_KTHREAD;
+}
+
 /* Insert @p into @dsq_id (FIFO). From select_cpu/enqueue/dispatch. */
 static __always_inline void scxpp_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
 					     u64 enq_flags)
