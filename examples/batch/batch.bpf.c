@@ -21,15 +21,18 @@
  *   CPU busy. At each slice end a CPU takes a task from the longest queue of its LLC if that
  *   CPU has had at least two more tasks than it has for as long as a round of that queue
  *   takes (so queues converge to within one task and then nothing moves: balanced load
- *   costs no migrations, and a kworker queued for a moment does not move a batch task there
- *   and back); else it serves its own queue;
- *   else keeps running its current task if that still wants the CPU; else steals from the
- *   longest queue of its LLC; and crosses to another LLC only when its LLC has nothing
- *   waiting either (work-conserving). A waking task that finds
- *   its previous CPU idle runs there; else the kernel's SMT/LLC-aware idle search; else it
- *   queues on its previous CPU. A new task starts on the next CPU in turn, busy or not, so
- *   a thread pool started at once is spread evenly before it runs (placing it where a CPU
- *   happens to be idle at each fork piles the pool onto one CPU and moves half of it later).
+ *   costs no migrations, and a kworker queued for a moment does not move a batch task there and
+ *   back); else it serves its own queue; else keeps running its current task if that still wants
+ *   the CPU; else steals from the longest queue of its LLC; and crosses to another LLC only when
+ *   its LLC has nothing waiting either (work-conserving). A task that stopped on another CPU less
+ *   than --cache_hot_us (0.5 ms) ago is not taken: its cache is there and its own CPU usually gets
+ *   to it first; a CPU that went idle leaving one behind looks again after that long (the kernel's
+ *   balancer has the same rule). A waking task that finds its previous CPU idle runs there; else it
+ *   queues there, and the idle CPU the kernel's SMT/LLC-aware search finds is woken to take it
+ *   unless that CPU has work of its own by then (so a pool released by a barrier stays where it
+ *   was). A new task starts on the next CPU in turn, busy or not, so a thread pool started at once
+ *   is spread evenly before it runs (placing it where a CPU happens to be idle at each fork piles
+ *   the pool onto one CPU and moves half of it later).
  * - The escape hatch: a task that sleeps often and runs briefly each time (a decaying
  *   average of its CPU time per wakeup at most --interactive_max_burst_us, measured from the
  *   kernel's own sum_exec_runtime, so no per-switch bookkeeping; it keeps the status until the
@@ -39,8 +42,9 @@
  *   flood of wakeups cannot turn batch slices back into short ones: its own CPU's slice at
  *   once if it is that old, else the longest-running one if that is, else the first to
  *   reach that age (ops.tick); among waiting wakeups a CPU serves one that last ran there
- *   first, so a pool woken at once by a barrier stays where it was. So
- *   an interactive wakeup waits about --preempt_after_us plus a tick at most. An
+ *   first, so a pool woken at once by a barrier stays where it was, and one whose own CPU
+ *   runs interactive work (over within 4x the burst limit) only if it would otherwise idle.
+ *   So an interactive wakeup waits about --preempt_after_us plus a tick at most. An
  *   interactive task that runs 4x its limit without sleeping loses the status on the spot
  *   (and is an ordinary batch task from then on); one whose slice ends before that
  *   continues on its CPU at once. A new task starts interactive, so a command typed into a
@@ -98,6 +102,8 @@ struct task_ctx {
 	u64 exec_at_wake; /* sum_exec_runtime at the last wakeup */
 	u64 avg_burst;    /* decaying average CPU time per wakeup */
 	u32 nr_wakes;
+	u64 last_ran;     /* when it last stopped running */
+	s32 kick_cpu; /* an idle CPU claimed for it by batch_select_cpu, +1 (0: none) */
 	bool interactive;
 };
 SCXPP_TASK_CTX_DEFINE(struct task_ctx);
@@ -109,7 +115,15 @@ static __always_inline u64 *batch_since(s32 cpu)
 {
 	u32 i = cpu;
 
-	return i < SCXPP_MAX_CPUS ? &cpu_batch_since[i] : NULL;
+	if (i >= SCXPP_MAX_CPUS)
+		return NULL;
+	/*
+	 * Masked after the check, and the check kept apart from it: clang may otherwise
+	 * compute the address from a copy of @i the verifier has no bound for (seen in
+	 * batch_tick: "unbounded memory access").
+	 */
+	barrier_var(i);
+	return &cpu_batch_since[i & (SCXPP_MAX_CPUS - 1)];
 }
 
 static __always_inline u64 batch_slice(const struct task_struct *p)
@@ -180,6 +194,19 @@ s32 SCXPP_OPS(batch_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_fl
 	}
 	cpu = scxpp_select_idle_cpu(p, prev_cpu, wake_flags, &is_idle);
 
+	/*
+	 * Its own CPU is busy and another one idle. Queue it at home and wake the idle CPU,
+	 * which takes it only if nothing of its own is waiting by the time it looks (its
+	 * dispatch serves its own first, and steals when about to idle again). Sent straight
+	 * there, a pool released by a barrier moved at every step: the releasing thread still
+	 * runs on one CPU, so that CPU's first wakeup went to the other, which then had one
+	 * task too many, moved back later by balancing. The kick waits for batch_enqueue:
+	 * sent now, the idle CPU could look before @p is queued and go back to sleep.
+	 */
+	if (is_idle && cpu != prev_cpu && tctx && bpf_cpumask_test_cpu(prev_cpu, p->cpus_ptr)) {
+		tctx->kick_cpu = cpu + 1;
+		return prev_cpu;
+	}
 	if (is_idle) {
 		scxpp_stat_inc(SCXPP_STAT_DIRECT);
 		scxpp_dispatch_local(p, tctx && tctx->interactive ? inter_max_burst_ns() : batch_slice(p),
@@ -222,8 +249,14 @@ static s32 oldest_batch_cpu(struct task_struct *p)
 void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = scxpp_task_ctx(p);
-	s32 cpu = home_cpu(p), idle;
+	s32 cpu = home_cpu(p), idle = -1;
+	u64 *home_since;
 
+	/* The idle CPU batch_select_cpu claimed for @p (its idle bit is clear: wake it). */
+	if (tctx && tctx->kick_cpu) {
+		idle = tctx->kick_cpu - 1;
+		tctx->kick_cpu = 0;
+	}
 	if (tctx && tctx->interactive) {
 		/*
 		 * A slice that ran out before the burst did (a slow CPU, an interrupt storm, a
@@ -234,6 +267,8 @@ void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 		 */
 		if (!(enq_flags & SCXPP_ENQ_WAKEUP)) {
 			scxpp_dsq_insert(p, SCX_DSQ_LOCAL, inter_max_burst_ns(), enq_flags);
+			if (idle >= 0) /* not expected: claimed for a wakeup; do not strand it */
+				scxpp_kick_idle(idle);
 			/* A new task dealt to a busy CPU (batch_select_cpu): no long wait. */
 			cut_old_slice(scx_bpf_task_cpu(p));
 			return;
@@ -241,12 +276,18 @@ void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 		/* A wakeup: served first, by whichever CPU gets to it first. */
 		scxpp_dsq_insert(p, INTER_DSQ, inter_max_burst_ns(), enq_flags);
 		scxpp_stat_inc(SCXPP_STAT_INTERACTIVE);
+		if (idle >= 0) {
+			scxpp_kick_idle(idle);
+			return;
+		}
 		/*
 		 * Cut short the batch slice of its own CPU if that has had its minimum run, else
 		 * the one that has run longest if it has; else batch_tick() cuts the first one
-		 * that reaches it while this one waits.
+		 * that reaches it while this one waits. If its own CPU runs interactive work, that
+		 * ends soon and serves it (serve_interactive): nothing to cut.
 		 */
-		if (!cut_old_slice(cpu))
+		home_since = batch_since(cpu);
+		if (!cut_old_slice(cpu) && home_since && *home_since)
 			cut_old_slice(oldest_batch_cpu(p));
 		return;
 	}
@@ -255,7 +296,8 @@ void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 	scxpp_stat_inc(SCXPP_STAT_QUEUED);
 	scxpp_dsq_insert(p, CPU_DSQ(cpu), batch_slice(p), enq_flags);
 	/* Work-conserving: if some CPU @p may use sits idle, wake it so it steals @p. */
-	idle = scxpp_pick_idle_cpu(p, false);
+	if (idle < 0)
+		idle = scxpp_pick_idle_cpu(p, false);
 	if (idle >= 0)
 		scxpp_kick_idle(idle);
 }
@@ -282,20 +324,97 @@ static s32 longest_queue(s32 cpu, bool same_llc, s32 *nr_out)
 	return best;
 }
 
+/*
+ * Cache-hot: @p stopped on another CPU less than cache_hot_us ago, so its cache is still
+ * there (the kernel's load balancer has the same rule, with the same 0.5 ms default:
+ * sysctl_sched_migration_cost). A CPU about to idle leaves such a task where it is and
+ * looks again once it has cooled (hot_timer); its own CPU usually gets to it first. Seen
+ * under TCG with 16 hogs starting on 2 CPUs: threads blocking for a moment on the mmap
+ * lock as they set up were taken by whichever CPU ran dry, and moved back later.
+ */
+static __always_inline bool cache_hot(struct task_struct *p, s32 cpu)
+{
+	struct task_ctx *tctx;
+
+	if (scx_bpf_task_cpu(p) == cpu)
+		return false;
+	tctx = scxpp_task_ctx(p);
+	return tctx && tctx->last_ran &&
+	       scxpp_now() - tctx->last_ran < scxpp_tunable(CACHE_HOT_US) * 1000;
+}
+
+struct hot_timer {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct hot_timer);
+} hot_timer SEC(".maps");
+
+/* The hot tasks left behind have cooled: wake the idle CPUs to look again. */
+static int hot_timer_fn(void *map, int *key, struct bpf_timer *timer)
+{
+	u32 i;
+
+	bpf_for(i, 0, scxpp_topo.nr_cpus) {
+		if (i >= SCXPP_MAX_CPUS)
+			break;
+		scxpp_kick_idle(i);
+	}
+	return 0;
+}
+
+/* A CPU about to idle left hot work behind: look again when it has cooled. */
+static void arm_hot_timer(void)
+{
+	u32 key = 0;
+	struct hot_timer *t = bpf_map_lookup_elem(&hot_timer, &key);
+
+	scxpp_stat_inc(SCXPP_STAT_LEFT_HOT);
+	if (t)
+		bpf_timer_start(&t->timer, scxpp_tunable(CACHE_HOT_US) * 1000, 0);
+}
+
+/* Move the first task of @dsq that is not cache-hot elsewhere (and may run here) to @cpu. */
+#define STEAL_SCAN 16
+static bool steal_cold(s32 cpu, u64 dsq, bool *left_hot)
+{
+	struct task_struct *p;
+	u32 seen = 0;
+
+	scxpp_dsq_for_each(p, dsq) {
+		if (++seen > STEAL_SCAN)
+			break;
+		/* Moving a task here that may not run here is an error that ejects the scheduler. */
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		if (cache_hot(p, cpu)) {
+			*left_hot = true;
+			continue;
+		}
+		if (scxpp_dsq_move(SCXPP_DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
+			return true;
+	}
+	return false;
+}
+
 /* Move a task from @victim's queue to @cpu, else from any other queue of the same kind. */
-static bool steal_from(s32 cpu, s32 victim, bool same_llc)
+static bool steal_from(s32 cpu, s32 victim, bool same_llc, bool *left_hot)
 {
 	u32 my_llc = scxpp_topo.cpu_llc[cpu & (SCXPP_MAX_CPUS - 1)];
 	u32 i;
 
-	if (victim >= 0 && scxpp_dsq_move_to_local(CPU_DSQ(victim)))
+	if (victim >= 0 && steal_cold(cpu, CPU_DSQ(victim), left_hot))
 		return true;
-	/* That queue held only tasks that may not run here: try the others. */
+	/* That queue held only tasks that are hot or may not run here: try the others. */
 	bpf_for(i, 0, scxpp_topo.nr_cpus) {
-		if (i == cpu || i >= SCXPP_MAX_CPUS ||
+		if (i == cpu || i == victim || i >= SCXPP_MAX_CPUS ||
 		    (scxpp_topo.cpu_llc[i] == my_llc) != same_llc)
 			continue;
-		if (scx_bpf_dsq_nr_queued(CPU_DSQ(i)) && scxpp_dsq_move_to_local(CPU_DSQ(i)))
+		if (scx_bpf_dsq_nr_queued(CPU_DSQ(i)) && steal_cold(cpu, CPU_DSQ(i), left_hot))
 			return true;
 	}
 	return false;
@@ -303,26 +422,70 @@ static bool steal_from(s32 cpu, s32 victim, bool same_llc)
 
 /*
  * Serve an interactive wakeup: one that last ran on @cpu first (its cache is here, and it
- * does not count as a migration), among the first INTER_SCAN waiting; else the oldest. A
- * lone waiter is taken by whichever CPU gets to it first, so this costs no latency; it
- * matters when many wake at once (a thread pool released by a barrier), which would
- * otherwise be dealt out to the CPUs in queue order, about half of them moving.
+ * does not count as a migration), among the first INTER_SCAN waiting; else the oldest whose
+ * own CPU is busy with a batch slice (which may run on for --preempt_after_us), or, when @cpu
+ * would otherwise idle (@idling), any. A lone waiter behind a batch slice is taken by
+ * whichever CPU gets to it first, so this costs no latency. It matters when many wake at
+ * once (a thread pool released by a barrier, or starting: a new task starts interactive):
+ * dealt out in queue order, about half of them moved; and while their own CPU works through
+ * them (each at most 4x the burst limit) the other CPU, instead of taking one at each of its
+ * own slice ends, runs its own batch work. Under TCG, 16 hogs starting on 2 CPUs: 4-8 moves
+ * at each start came from that.
  */
 #define INTER_SCAN 16
-static bool serve_interactive(s32 cpu)
+static bool serve_interactive(s32 cpu, bool idling, bool *left_hot)
 {
 	struct task_struct *p;
 	u32 seen = 0;
+	u64 *since;
 
 	if (!scx_bpf_dsq_nr_queued(INTER_DSQ))
 		return false;
 	scxpp_dsq_for_each(p, INTER_DSQ) {
 		if (++seen > INTER_SCAN)
 			break;
-		if (scx_bpf_task_cpu(p) == cpu && scxpp_dsq_move(SCXPP_DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
+		if (scx_bpf_task_cpu(p) == cpu && bpf_cpumask_test_cpu(cpu, p->cpus_ptr) &&
+		    scxpp_dsq_move(SCXPP_DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
 			return true;
 	}
-	return scxpp_dsq_move_to_local(INTER_DSQ);
+	/* None of its own: the oldest that may run here and is not cache-hot elsewhere. */
+	seen = 0;
+	scxpp_dsq_for_each(p, INTER_DSQ) {
+		if (++seen > INTER_SCAN)
+			break;
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		/* Its own CPU runs interactive work, soon over: it gets there first. */
+		since = batch_since(scx_bpf_task_cpu(p));
+		if (!idling && !(since && *since))
+			continue;
+		if (cache_hot(p, cpu)) {
+			*left_hot = true;
+			continue;
+		}
+		if (scxpp_dsq_move(SCXPP_DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
+			return true;
+	}
+	return false;
+}
+
+/* Does an interactive wakeup wait that @cpu would serve now (serve_interactive, not idling)? */
+static bool inter_waiter_for(s32 cpu)
+{
+	struct task_struct *p;
+	u32 seen = 0;
+	s32 home;
+	u64 *since;
+
+	scxpp_dsq_for_each(p, INTER_DSQ) {
+		if (++seen > INTER_SCAN)
+			break;
+		home = scx_bpf_task_cpu(p);
+		since = batch_since(home);
+		if (home == cpu || (since && *since))
+			return true;
+	}
+	return false;
 }
 
 /* Per CPU: since when its dispatches have seen a queue of its LLC longer than its own by two
@@ -362,10 +525,10 @@ static __always_inline bool imbalance_lasted(s32 cpu, s32 mine, s32 theirs)
 
 void SCXPP_OPS(batch_dispatch, s32 cpu, struct task_struct *prev)
 {
-	bool prev_wants = prev && (prev->scx.flags & SCX_TASK_QUEUED);
+	bool prev_wants = prev && (prev->scx.flags & SCX_TASK_QUEUED), left_hot = false;
 	s32 mine, victim, theirs;
 
-	if (serve_interactive(cpu))
+	if (serve_interactive(cpu, false, &left_hot))
 		return;
 	/*
 	 * Balance inside the LLC: when another CPU has at least two more tasks than this one
@@ -375,7 +538,7 @@ void SCXPP_OPS(batch_dispatch, s32 cpu, struct task_struct *prev)
 	mine = scx_bpf_dsq_nr_queued(CPU_DSQ(cpu)) + (prev_wants ? 1 : 0);
 	victim = longest_queue(cpu, true, &theirs);
 	/* theirs is 0 when no queue of the LLC holds anything: that resets the clock too. */
-	if (imbalance_lasted(cpu, mine, theirs) && steal_from(cpu, victim, true)) {
+	if (imbalance_lasted(cpu, mine, theirs) && steal_from(cpu, victim, true, &left_hot)) {
 		scxpp_stat_inc(SCXPP_STAT_STEALS_LLC);
 		return;
 	}
@@ -388,14 +551,24 @@ void SCXPP_OPS(batch_dispatch, s32 cpu, struct task_struct *prev)
 		prev->scx.slice = batch_slice(prev);
 		return;
 	}
-	/* About to idle: any waiting task of the LLC, then of anywhere (work-conserving). */
-	if (victim >= 0 && steal_from(cpu, victim, true)) {
+	/*
+	 * About to idle: any waiting task of the LLC, then of anywhere (work-conserving), that
+	 * is not cache-hot elsewhere; the hot ones get cache_hot_us to be taken where they are.
+	 * An interactive waiter first.
+	 */
+	if (serve_interactive(cpu, true, &left_hot))
+		return;
+	if (victim >= 0 && steal_from(cpu, victim, true, &left_hot)) {
 		scxpp_stat_inc(SCXPP_STAT_STEALS_LLC);
 		return;
 	}
 	victim = longest_queue(cpu, false, &theirs);
-	if (victim >= 0 && steal_from(cpu, victim, false))
+	if (victim >= 0 && steal_from(cpu, victim, false, &left_hot)) {
 		scxpp_stat_inc(SCXPP_STAT_STEALS_REMOTE);
+		return;
+	}
+	if (left_hot)
+		arm_hot_timer();
 }
 
 void SCXPP_OPS(batch_runnable, struct task_struct *p, u64 enq_flags)
@@ -439,7 +612,8 @@ void SCXPP_OPS(batch_tick, struct task_struct *p)
 	 * this CPU's local queue) and this batch slice has had its minimum: end it.
 	 */
 	if (hatch_on() && since && *since && scxpp_now() - *since >= preempt_after_ns() &&
-	    (scx_bpf_dsq_nr_queued(INTER_DSQ) || scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL))) {
+	    (scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL) ||
+	     (scx_bpf_dsq_nr_queued(INTER_DSQ) && inter_waiter_for(scx_bpf_task_cpu(p))))) {
 		*since = 0;
 		p->scx.slice = 0;
 		scxpp_stat_inc(SCXPP_STAT_INTER_PREEMPTS);
@@ -453,6 +627,8 @@ void SCXPP_OPS(batch_stopping, struct task_struct *p, bool runnable)
 
 	if (since)
 		*since = 0;
+	if (tctx)
+		tctx->last_ran = scxpp_now();
 	if (runnable && !p->scx.slice)
 		scxpp_stat_inc(SCXPP_STAT_EXPIRED);
 	/* Interactive, yet running 4x the burst limit without sleeping: not any more. */
@@ -483,7 +659,20 @@ s32 SCXPP_OPS_SLEEPABLE(batch_init_task, struct task_struct *p, struct scx_init_
 
 s32 SCXPP_OPS_SLEEPABLE(batch_init)
 {
-	return scxpp_dsq_plan_create(&scxpp_dsq_plan);
+	u32 key = 0;
+	struct hot_timer *t = bpf_map_lookup_elem(&hot_timer, &key);
+	s32 ret = scxpp_dsq_plan_create(&scxpp_dsq_plan);
+
+	if (ret)
+		return ret;
+	if (!t)
+		return -ENOMEM;
+	ret = bpf_timer_init(&t->timer, &hot_timer, 1 /* CLOCK_MONOTONIC */);
+	if (!ret)
+		ret = bpf_timer_set_callback(&t->timer, hot_timer_fn);
+	if (ret)
+		scxpp_error("setting up the cache-hot timer failed: %d", ret);
+	return ret;
 }
 
 void SCXPP_OPS(batch_exit, struct scx_exit_info *ei)

@@ -16,7 +16,8 @@
 	X(INTERACTIVE, "interactive", "wakeups served first by the interactive escape hatch") \
 	X(INTER_PREEMPTS, "inter_preempts", "interactive wakeups that cut a batch slice short") \
 	X(INTER_DEMOTIONS, "inter_demotions", "interactive tasks that ran too long and lost it") \
-	X(EXPIRED, "expired", "batch slices that ran to the end with work waiting")
+	X(EXPIRED, "expired", "batch slices that ran to the end with work waiting")           \
+	X(LEFT_HOT, "left_hot", "times a CPU about to idle left a cache-hot task where it was")
 
 SCXPP_STATS_ENUM(batch_stat, BATCH_STATS);
 
@@ -30,7 +31,10 @@ SCXPP_STATS_ENUM(batch_stat, BATCH_STATS);
 	  "most CPU time per wakeup (decaying average) of an interactive task, and its slice " \
 	  "(us); at most slice_us")                                                           \
 	X(PREEMPT_AFTER_US, "preempt_after_us", 2000, 0, 1000000,                             \
-	  "an interactive wakeup may end a batch slice only after it ran this long (us)")
+	  "an interactive wakeup may end a batch slice only after it ran this long (us)")     \
+	X(CACHE_HOT_US, "cache_hot_us", 500, 0, 100000,                                       \
+	  "a task that ran on another CPU less than this ago (us) is left there while it "    \
+	  "waits that long at most; 0 moves it at once")
 
 SCXPP_TUNABLES_ENUM(batch_tunable, BATCH_TUNABLES);
 

@@ -24,6 +24,9 @@ ABSL_FLAG(uint32_t, interactive_max_burst_us, 500,
           "Most CPU time per wakeup (decaying average) of an interactive task, and its slice.");
 ABSL_FLAG(uint32_t, preempt_after_us, 2000,
           "An interactive wakeup may end a batch slice only after it ran this long (us).");
+ABSL_FLAG(uint32_t, cache_hot_us, 500,
+          "A task that ran on another CPU less than this ago (us) is left there while it waits "
+          "that long at most (its cache is there); 0 moves it at once.");
 
 namespace {
 
