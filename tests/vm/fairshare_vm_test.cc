@@ -90,12 +90,15 @@ TEST_F(FairshareVmTest, WeightsAreHonoured) {
 
 TEST_F(FairshareVmTest, NestedWeightsAreHonoured) {
   // b is split 1:3 between b/x and b/y: ideal a 0.5, b/x 0.125, b/y 0.375.
-  auto [json, out] = Tenants("a:100:2,b:100:0,b/x:100:2,b/y:300:2");
+  // 10 s, not 5: one 5 s TCG run moves the small b/x share a lot. Seen 0.025, 0.067, 0.070
+  // and 0.134, and once 0.233 (a fresh-clone CI run, session 12, while the bench's 3-rep
+  // matrices of the same day gave 0.008-0.015): a host stall costs a 5 s run twice what it
+  // costs a 10 s one.
+  auto [json, out] = Tenants("a:100:2,b:100:0,b/x:100:2,b/y:300:2", 10);
   const double err = JsonNumber(json, "max_rel_err");
   ASSERT_GE(err, 0) << json;
-  // Flat weights (ignoring the tree) would be 38% off, EEVDF 34%. One 6 s TCG run moves the
-  // small b/x share a lot: seen 0.025, 0.067, 0.070 and 0.134 (a fresh-clone CI run), so the
-  // bound is 0.2, well clear of both.
+  // Flat weights (ignoring the tree) would be 38% off, EEVDF 34%, so the bound is 0.2, well
+  // clear of both the noise and a scheduler that ignores the tree.
   EXPECT_LT(err, 0.2) << json;
   // 3 +- 0.5: one short TCG run moves b/x's small share by up to ~7% (seen 2.78 once);
   // ignoring the nested weights would give 1.
