@@ -378,12 +378,16 @@ static void arm_hot_timer(void)
 		bpf_timer_start(&t->timer, scxpp_tunable(CACHE_HOT_US) * 1000, 0);
 }
 
-/* Move the first task of @dsq that is not cache-hot elsewhere (and may run here) to @cpu. */
+/*
+ * Move the first task of @dsq that may run on @cpu and is not cache-hot elsewhere to @cpu;
+ * with @busy_home, only one whose own CPU runs a batch slice (serve_interactive).
+ */
 #define STEAL_SCAN 16
-static bool steal_cold(s32 cpu, u64 dsq, bool *left_hot)
+static bool steal_cold(s32 cpu, u64 dsq, bool busy_home, bool *left_hot)
 {
 	struct task_struct *p;
 	u32 seen = 0;
+	u64 *since;
 
 	scxpp_dsq_for_each(p, dsq) {
 		if (++seen > STEAL_SCAN)
@@ -391,6 +395,11 @@ static bool steal_cold(s32 cpu, u64 dsq, bool *left_hot)
 		/* Moving a task here that may not run here is an error that ejects the scheduler. */
 		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 			continue;
+		if (busy_home) {
+			since = batch_since(scx_bpf_task_cpu(p));
+			if (!since || !*since)
+				continue;
+		}
 		if (cache_hot(p, cpu)) {
 			*left_hot = true;
 			continue;
@@ -407,14 +416,14 @@ static bool steal_from(s32 cpu, s32 victim, bool same_llc, bool *left_hot)
 	u32 my_llc = scxpp_topo.cpu_llc[cpu & (SCXPP_MAX_CPUS - 1)];
 	u32 i;
 
-	if (victim >= 0 && steal_cold(cpu, CPU_DSQ(victim), left_hot))
+	if (victim >= 0 && steal_cold(cpu, CPU_DSQ(victim), false, left_hot))
 		return true;
 	/* That queue held only tasks that are hot or may not run here: try the others. */
 	bpf_for(i, 0, scxpp_topo.nr_cpus) {
 		if (i == cpu || i == victim || i >= SCXPP_MAX_CPUS ||
 		    (scxpp_topo.cpu_llc[i] == my_llc) != same_llc)
 			continue;
-		if (scx_bpf_dsq_nr_queued(CPU_DSQ(i)) && steal_cold(cpu, CPU_DSQ(i), left_hot))
+		if (scx_bpf_dsq_nr_queued(CPU_DSQ(i)) && steal_cold(cpu, CPU_DSQ(i), false, left_hot))
 			return true;
 	}
 	return false;
@@ -423,8 +432,8 @@ static bool steal_from(s32 cpu, s32 victim, bool same_llc, bool *left_hot)
 /*
  * Serve an interactive wakeup: one that last ran on @cpu first (its cache is here, and it
  * does not count as a migration), among the first INTER_SCAN waiting; else the oldest whose
- * own CPU is busy with a batch slice (which may run on for --preempt_after_us), or, when @cpu
- * would otherwise idle (@idling), any. A lone waiter behind a batch slice is taken by
+ * own CPU is busy with a batch slice (which may run on for --preempt_after_us); when @cpu
+ * would otherwise idle, batch_dispatch takes any. A lone waiter behind a batch slice is taken by
  * whichever CPU gets to it first, so this costs no latency. It matters when many wake at
  * once (a thread pool released by a barrier, or starting: a new task starts interactive):
  * dealt out in queue order, about half of them moved; and while their own CPU works through
@@ -433,11 +442,10 @@ static bool steal_from(s32 cpu, s32 victim, bool same_llc, bool *left_hot)
  * at each start came from that.
  */
 #define INTER_SCAN 16
-static bool serve_interactive(s32 cpu, bool idling, bool *left_hot)
+static bool serve_interactive(s32 cpu, bool *left_hot)
 {
 	struct task_struct *p;
 	u32 seen = 0;
-	u64 *since;
 
 	if (!scx_bpf_dsq_nr_queued(INTER_DSQ))
 		return false;
@@ -448,28 +456,14 @@ static bool serve_interactive(s32 cpu, bool idling, bool *left_hot)
 		    scxpp_dsq_move(SCXPP_DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
 			return true;
 	}
-	/* None of its own: the oldest that may run here and is not cache-hot elsewhere. */
-	seen = 0;
-	scxpp_dsq_for_each(p, INTER_DSQ) {
-		if (++seen > INTER_SCAN)
-			break;
-		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
-			continue;
-		/* Its own CPU runs interactive work, soon over: it gets there first. */
-		since = batch_since(scx_bpf_task_cpu(p));
-		if (!idling && !(since && *since))
-			continue;
-		if (cache_hot(p, cpu)) {
-			*left_hot = true;
-			continue;
-		}
-		if (scxpp_dsq_move(SCXPP_DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
-			return true;
-	}
-	return false;
+	/*
+	 * None of its own: one whose own CPU runs a batch slice. One whose CPU runs interactive
+	 * work, soon over, is left for it: that CPU gets there first.
+	 */
+	return steal_cold(cpu, INTER_DSQ, true, left_hot);
 }
 
-/* Does an interactive wakeup wait that @cpu would serve now (serve_interactive, not idling)? */
+/* Does an interactive wakeup wait that @cpu would serve now (serve_interactive)? */
 static bool inter_waiter_for(s32 cpu)
 {
 	struct task_struct *p;
@@ -528,7 +522,7 @@ void SCXPP_OPS(batch_dispatch, s32 cpu, struct task_struct *prev)
 	bool prev_wants = prev && (prev->scx.flags & SCX_TASK_QUEUED), left_hot = false;
 	s32 mine, victim, theirs;
 
-	if (serve_interactive(cpu, false, &left_hot))
+	if (serve_interactive(cpu, &left_hot))
 		return;
 	/*
 	 * Balance inside the LLC: when another CPU has at least two more tasks than this one
@@ -556,7 +550,7 @@ void SCXPP_OPS(batch_dispatch, s32 cpu, struct task_struct *prev)
 	 * is not cache-hot elsewhere; the hot ones get cache_hot_us to be taken where they are.
 	 * An interactive waiter first.
 	 */
-	if (serve_interactive(cpu, true, &left_hot))
+	if (scx_bpf_dsq_nr_queued(INTER_DSQ) && steal_cold(cpu, INTER_DSQ, false, &left_hot))
 		return;
 	if (victim >= 0 && steal_from(cpu, victim, true, &left_hot)) {
 		scxpp_stat_inc(SCXPP_STAT_STEALS_LLC);

@@ -349,7 +349,9 @@ void SCXPP_OPS(lowlat_runnable, struct task_struct *p, u64 enq_flags)
 		 * still averages above the limit, and 4x the limit in one go demotes it at once
 		 * (lowlat_stopping).
 		 */
-		burst = tctx->burst < 2 * crit_max_burst_ns() ? tctx->burst : 2 * crit_max_burst_ns();
+		burst = 2 * crit_max_burst_ns();
+		if (tctx->burst < burst)
+			burst = tctx->burst;
 		tctx->avg_interval = tctx->nr_wakes > 1 ? scxpp_ewma(tctx->avg_interval, interval, 2)
 							: interval;
 		tctx->avg_burst = tctx->nr_wakes > 1 ? scxpp_ewma(tctx->avg_burst, burst, 2) : burst;
