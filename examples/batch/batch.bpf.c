@@ -46,9 +46,13 @@
  *   runs interactive work (over within 4x the burst limit) only if it would otherwise idle.
  *   So an interactive wakeup waits about --preempt_after_us plus a tick at most. An
  *   interactive task that runs 4x its limit without sleeping loses the status on the spot
- *   (and is an ordinary batch task from then on); one whose slice ends before that
- *   continues on its CPU at once. A new task starts interactive, so a command typed into a
- *   shell starts at once; a new CPU-bound thread loses the status after its first 4x burst.
+ *   (and is an ordinary batch task from then on) if it used up two slices doing so or did
+ *   the same at one of its last 16 wakeups; one whose slice ends before that continues on its
+ *   CPU at once. One such run alone does not demote, and one burst counts for at most 3x the
+ *   limit in the average: under a hypervisor a stall of the host is charged as run time to
+ *   whatever ran, and a probe demoted by one waited behind two batch slices (40 ms) for
+ *   several wakeups. A new task starts interactive, so a command typed into a shell starts
+ *   at once; a new CPU-bound thread loses the status after its second slice.
  *   A shell keystroke, sshd, a monitoring agent qualify; a training step never does.
  *
  * Costs, and what to change when you adapt it. Stealing scans the CPUs of the LLC
@@ -97,11 +101,15 @@ SCXPP_STATS_MAP(SCXPP_NR_STATS);
 #define INTER_DSQ SCXPP_DSQ_ID(SCXPP_DSQ_USER, 0)
 #define CPU_DSQ(cpu) SCXPP_DSQ_ID(SCXPP_DSQ_CPU, (cpu))
 #define INTER_DEMOTE_FACTOR 4
+#define INTER_BURST_CLIP 3
+#define INTER_OVERRUN_MEMORY 16
 
 struct task_ctx {
 	u64 exec_at_wake; /* sum_exec_runtime at the last wakeup */
 	u64 avg_burst;    /* decaying average CPU time per wakeup */
 	u32 nr_wakes;
+	u32 nr_expired;   /* slices it used up since its last wakeup */
+	u32 overrun_wake; /* nr_wakes + 1 at its last run of 4x the burst limit (0: never) */
 	u64 last_ran;     /* when it last stopped running */
 	s32 kick_cpu; /* an idle CPU claimed for it by batch_select_cpu, +1 (0: none) */
 	bool interactive;
@@ -578,6 +586,15 @@ void SCXPP_OPS(batch_runnable, struct task_struct *p, u64 enq_flags)
 	exec = p->se.sum_exec_runtime;
 	burst = exec - tctx->exec_at_wake;
 	tctx->exec_at_wake = exec;
+	tctx->nr_expired = 0;
+	/*
+	 * One burst counts for at most 3x the limit. Under a hypervisor a stall of the host is
+	 * charged to whatever ran: one 10 ms "burst" would take a 100 us task's average to 5 ms
+	 * and out of the hatch for four wakeups, each waiting behind batch slices. Clipped, it
+	 * takes two such bursts in a row; a task that really runs long still averages out.
+	 */
+	if (burst > INTER_BURST_CLIP * inter_max_burst_ns())
+		burst = INTER_BURST_CLIP * inter_max_burst_ns();
 	/* The first sample is the start-up (exec, loading): not what the task is like. */
 	tctx->avg_burst = tctx->nr_wakes ? scxpp_ewma(tctx->avg_burst, burst, 2) : 0;
 	tctx->nr_wakes++;
@@ -614,6 +631,22 @@ void SCXPP_OPS(batch_tick, struct task_struct *p)
 	}
 }
 
+/*
+ * The task ran 4x the burst limit since its wakeup: is this the first time in a while (its
+ * first slice of this wakeup, and no such run in its last INTER_OVERRUN_MEMORY wakeups)?
+ * Records it either way.
+ */
+static __always_inline bool first_overrun(struct task_ctx *tctx)
+{
+	u32 ago = tctx->nr_wakes + 1 - tctx->overrun_wake; /* wakeups since the last one */
+	bool first = tctx->nr_expired < 2 &&
+		     (!tctx->overrun_wake || !ago || ago > INTER_OVERRUN_MEMORY);
+
+	if (!tctx->overrun_wake || ago)
+		tctx->overrun_wake = tctx->nr_wakes + 1;
+	return first;
+}
+
 void SCXPP_OPS(batch_stopping, struct task_struct *p, bool runnable)
 {
 	struct task_ctx *tctx = scxpp_task_ctx(p);
@@ -623,11 +656,23 @@ void SCXPP_OPS(batch_stopping, struct task_struct *p, bool runnable)
 		*since = 0;
 	if (tctx)
 		tctx->last_ran = scxpp_now();
-	if (runnable && !p->scx.slice)
+	if (runnable && !p->scx.slice) {
 		scxpp_stat_inc(SCXPP_STAT_EXPIRED);
-	/* Interactive, yet running 4x the burst limit without sleeping: not any more. */
+		if (tctx)
+			tctx->nr_expired++;
+	}
+	/*
+	 * Interactive, yet running 4x the burst limit without sleeping: not any more, if it
+	 * used up more than one slice of its own doing so, or did the same at one of its last
+	 * INTER_OVERRUN_MEMORY wakeups. One such run alone is not enough: under a hypervisor a
+	 * stall of the host is charged as run time to whatever ran, and a 100 us task demoted
+	 * by one waited behind batch slices (40 ms) for several wakeups. A CPU-bound task uses
+	 * up its next slice too and is demoted a few ms later; a task whose bursts are really
+	 * long (hackbench's senders) does it again within a few wakeups.
+	 */
 	if (tctx && tctx->interactive &&
-	    p->se.sum_exec_runtime - tctx->exec_at_wake > INTER_DEMOTE_FACTOR * inter_max_burst_ns()) {
+	    p->se.sum_exec_runtime - tctx->exec_at_wake > INTER_DEMOTE_FACTOR * inter_max_burst_ns() &&
+	    !first_overrun(tctx)) {
 		tctx->interactive = false;
 		tctx->avg_burst = INTER_DEMOTE_FACTOR * inter_max_burst_ns();
 		scxpp_stat_inc(SCXPP_STAT_INTER_DEMOTIONS);
