@@ -46,12 +46,13 @@
  *   runs interactive work (over within 4x the burst limit) only if it would otherwise idle.
  *   So an interactive wakeup waits about --preempt_after_us plus a tick at most. An
  *   interactive task that runs 4x its limit without sleeping loses the status on the spot
- *   (and is an ordinary batch task from then on) if it used up two slices doing so or did
- *   the same at one of its last 16 wakeups; one whose slice ends before that continues on its
- *   CPU at once. One such run alone does not demote, and one burst counts for at most 3x the
- *   limit in the average: under a hypervisor a stall of the host is charged as run time to
- *   whatever ran, and a probe demoted by one waited behind two batch slices (40 ms) for
- *   several wakeups. A new task starts interactive, so a command typed into a shell starts
+ *   (and is an ordinary batch task from then on), unless it has a record of short bursts
+ *   (16 wakeups or more, averaging at most the limit, no such run in the last 16) and did it
+ *   within one slice: then one such run is forgiven; one whose slice ends before that
+ *   continues on its CPU at once. One burst counts for at most 3x the limit in the average.
+ *   Both because under a hypervisor a stall of the host is charged as run time to whatever
+ *   ran, and a probe demoted by one waited behind two batch slices (40 ms) for several
+ *   wakeups. A new task starts interactive, so a command typed into a shell starts
  *   at once; a new CPU-bound thread loses the status after its second slice.
  *   A shell keystroke, sshd, a monitoring agent qualify; a training step never does.
  *
@@ -632,14 +633,17 @@ void SCXPP_OPS(batch_tick, struct task_struct *p)
 }
 
 /*
- * The task ran 4x the burst limit since its wakeup: is this the first time in a while (its
- * first slice of this wakeup, and no such run in its last INTER_OVERRUN_MEMORY wakeups)?
- * Records it either way.
+ * The task ran 4x the burst limit since its wakeup: is that out of character (its first
+ * slice of this wakeup; a record of INTER_OVERRUN_MEMORY wakeups or more whose bursts
+ * average at most the limit; no such run in its last INTER_OVERRUN_MEMORY wakeups)?
+ * Records it either way. A new task gets no such pass: hackbench's senders, new and given
+ * one, ran as interactive tasks for longer and took 11-16 s instead of 5-7.
  */
 static __always_inline bool first_overrun(struct task_ctx *tctx)
 {
 	u32 ago = tctx->nr_wakes + 1 - tctx->overrun_wake; /* wakeups since the last one */
-	bool first = tctx->nr_expired < 2 &&
+	bool first = tctx->nr_expired < 2 && tctx->nr_wakes >= INTER_OVERRUN_MEMORY &&
+		     tctx->avg_burst <= inter_max_burst_ns() &&
 		     (!tctx->overrun_wake || !ago || ago > INTER_OVERRUN_MEMORY);
 
 	if (!tctx->overrun_wake || ago)
