@@ -53,7 +53,7 @@
  *   Both because under a hypervisor a stall of the host is charged as run time to whatever
  *   ran, and a probe demoted by one waited behind two batch slices (40 ms) for several
  *   wakeups. A new task starts interactive, so a command typed into a shell starts
- *   at once; a new CPU-bound thread loses the status after its second slice.
+ *   at once; a new CPU-bound thread loses the status after its first 4x burst.
  *   A shell keystroke, sshd, a monitoring agent qualify; a training step never does.
  *
  * Costs, and what to change when you adapt it. Stealing scans the CPUs of the LLC
@@ -666,13 +666,12 @@ void SCXPP_OPS(batch_stopping, struct task_struct *p, bool runnable)
 			tctx->nr_expired++;
 	}
 	/*
-	 * Interactive, yet running 4x the burst limit without sleeping: not any more, if it
-	 * used up more than one slice of its own doing so, or did the same at one of its last
-	 * INTER_OVERRUN_MEMORY wakeups. One such run alone is not enough: under a hypervisor a
-	 * stall of the host is charged as run time to whatever ran, and a 100 us task demoted
-	 * by one waited behind batch slices (40 ms) for several wakeups. A CPU-bound task uses
-	 * up its next slice too and is demoted a few ms later; a task whose bursts are really
-	 * long (hackbench's senders) does it again within a few wakeups.
+	 * Interactive, yet running 4x the burst limit without sleeping: not any more, unless
+	 * that is out of character (first_overrun). Under a hypervisor a stall of the host is
+	 * charged as run time to whatever ran, and a 100 us task demoted by one waited behind
+	 * batch slices (40 ms) for several wakeups; a task with a record of short bursts is
+	 * forgiven one such run. A CPU-bound task uses up its next slice too and is demoted
+	 * then; a new one has no record and is demoted at once.
 	 */
 	if (tctx && tctx->interactive &&
 	    p->se.sum_exec_runtime - tctx->exec_at_wake > INTER_DEMOTE_FACTOR * inter_max_burst_ns() &&
