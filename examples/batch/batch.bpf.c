@@ -26,8 +26,9 @@
  *   the CPU; else steals from the longest queue of its LLC; and crosses to another LLC only when
  *   its LLC has nothing waiting either (work-conserving). A task that stopped on another CPU less
  *   than --cache_hot_us (0.5 ms) ago is not taken: its cache is there and its own CPU usually gets
- *   to it first; a CPU that went idle leaving one behind looks again after that long (the kernel's
- *   balancer has the same rule). A waking task that finds its previous CPU idle runs there; else it
+ *   to it first (the kernel's balancer has the same rule); nor is a new task woken less than
+ *   --preempt_after_us ago, which its own CPU serves by then; a CPU that went idle leaving one
+ *   behind looks again when that time is up. A waking task that finds its previous CPU idle runs there; else it
  *   queues there, and the idle CPU the kernel's SMT/LLC-aware search finds is woken to take it
  *   unless that CPU has work of its own by then (so a pool released by a barrier stays where it
  *   was). A new task starts on the next CPU in turn, busy or not, so a thread pool started at once
@@ -104,6 +105,7 @@ SCXPP_STATS_MAP(SCXPP_NR_STATS);
 #define INTER_DEMOTE_FACTOR 4
 #define INTER_BURST_CLIP 3
 #define INTER_OVERRUN_MEMORY 16
+#define SETTLE_WAKES 8
 
 struct task_ctx {
 	u64 exec_at_wake; /* sum_exec_runtime at the last wakeup */
@@ -112,6 +114,7 @@ struct task_ctx {
 	u32 nr_expired;   /* slices it used up since its last wakeup */
 	u32 overrun_wake; /* nr_wakes + 1 at its last run of 4x the burst limit (0: never) */
 	u64 last_ran;     /* when it last stopped running */
+	u64 queued_at;    /* when it last went into the interactive queue */
 	s32 kick_cpu; /* an idle CPU claimed for it by batch_select_cpu, +1 (0: none) */
 	bool interactive;
 };
@@ -283,6 +286,7 @@ void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 			return;
 		}
 		/* A wakeup: served first, by whichever CPU gets to it first. */
+		tctx->queued_at = scxpp_now();
 		scxpp_dsq_insert(p, INTER_DSQ, inter_max_burst_ns(), enq_flags);
 		scxpp_stat_inc(SCXPP_STAT_INTERACTIVE);
 		if (idle >= 0) {
@@ -293,10 +297,11 @@ void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 		 * Cut short the batch slice of its own CPU if that has had its minimum run, else
 		 * the one that has run longest if it has; else batch_tick() cuts the first one
 		 * that reaches it while this one waits. If its own CPU runs interactive work, that
-		 * ends soon and serves it (serve_interactive): nothing to cut.
+		 * ends soon and serves it (serve_interactive): nothing to cut. A new task waits
+		 * for its own CPU (wait_left): another one cut would not take it.
 		 */
 		home_since = batch_since(cpu);
-		if (!cut_old_slice(cpu) && home_since && *home_since)
+		if (!cut_old_slice(cpu) && home_since && *home_since && tctx->nr_wakes >= SETTLE_WAKES)
 			cut_old_slice(oldest_batch_cpu(p));
 		return;
 	}
@@ -334,22 +339,44 @@ static s32 longest_queue(s32 cpu, bool same_llc, s32 *nr_out)
 }
 
 /*
+ * How long @cpu should leave @p (waiting in @dsq) where it is before taking it; 0: take it.
+ *
  * Cache-hot: @p stopped on another CPU less than cache_hot_us ago, so its cache is still
  * there (the kernel's load balancer has the same rule, with the same 0.5 ms default:
- * sysctl_sched_migration_cost). A CPU about to idle leaves such a task where it is and
- * looks again once it has cooled (hot_timer); its own CPU usually gets to it first. Seen
- * under TCG with 16 hogs starting on 2 CPUs: threads blocking for a moment on the mmap
- * lock as they set up were taken by whichever CPU ran dry, and moved back later.
+ * sysctl_sched_migration_cost). Seen under TCG with 16 hogs starting on 2 CPUs: threads
+ * blocking for a moment on the mmap lock as they set up were taken by whichever CPU ran
+ * dry, and moved back later.
+ *
+ * Settling: @p is new (fewer than SETTLE_WAKES wakeups) and has waited in the interactive
+ * queue less than --preempt_after_us, by which time its own CPU serves it (batch_tick cuts
+ * the slice there). A new task was dealt to its CPU so that a pool starts spread evenly; while
+ * it starts, it blocks often for a moment (its stack and arena are mapped under the mmap lock
+ * the creating thread holds, then the start barrier) and, whenever its CPU was running the
+ * creating thread, the other CPU took it: traced, 2-4 of 16 threads moved before the start and
+ * as many moved back after it. Waiting costs a CPU at most that long idle, once.
+ *
+ * A CPU about to idle leaves such a task where it is and looks again after this long
+ * (hot_timer); its own CPU usually gets to it first.
  */
-static __always_inline bool cache_hot(struct task_struct *p, s32 cpu)
+static __always_inline u64 wait_left(struct task_struct *p, s32 cpu, u64 dsq)
 {
 	struct task_ctx *tctx;
+	u64 now, hot, age;
 
 	if (scx_bpf_task_cpu(p) == cpu)
-		return false;
+		return 0;
 	tctx = scxpp_task_ctx(p);
-	return tctx && tctx->last_ran &&
-	       scxpp_now() - tctx->last_ran < scxpp_tunable(CACHE_HOT_US) * 1000;
+	if (!tctx)
+		return 0;
+	now = scxpp_now();
+	hot = scxpp_tunable(CACHE_HOT_US) * 1000;
+	age = now - tctx->last_ran;
+	if (tctx->last_ran && age < hot)
+		return hot - age;
+	age = now - tctx->queued_at;
+	if (dsq == INTER_DSQ && tctx->nr_wakes < SETTLE_WAKES && age < preempt_after_ns())
+		return preempt_after_ns() - age;
+	return 0;
 }
 
 struct hot_timer {
@@ -376,27 +403,45 @@ static int hot_timer_fn(void *map, int *key, struct bpf_timer *timer)
 	return 0;
 }
 
-/* A CPU about to idle left hot work behind: look again when it has cooled. */
-static void arm_hot_timer(void)
+/* A CPU about to idle left work behind (wait_left): look again in @delay ns. */
+static void arm_hot_timer(u64 delay)
 {
 	u32 key = 0;
 	struct hot_timer *t = bpf_map_lookup_elem(&hot_timer, &key);
 
 	scxpp_stat_inc(SCXPP_STAT_LEFT_HOT);
 	if (t)
-		bpf_timer_start(&t->timer, scxpp_tunable(CACHE_HOT_US) * 1000, 0);
+		bpf_timer_start(&t->timer, delay, 0);
 }
 
 /*
- * Move the first task of @dsq that may run on @cpu and is not cache-hot elsewhere to @cpu;
- * with @busy_home, only one whose own CPU runs a batch slice (serve_interactive).
+ * The shortest wait_left of the tasks a CPU's dispatch left where they were (0: none). In a
+ * global, not a stack variable passed down by pointer: the verifier tracks a stack slot's
+ * value, so a running minimum there kept the states of the scan loops from merging, and
+ * batch_dispatch took 673,624 of its 1M instructions (a minute to load under TCG) instead of
+ * 27,867. A map value is not tracked. tests/vm/verifier_budget_vm_test.cc guards this.
+ */
+static u64 cpu_recheck[SCXPP_MAX_CPUS];
+
+static __always_inline void note_left(s32 cpu, u64 wait)
+{
+	u64 *r = &cpu_recheck[cpu & (SCXPP_MAX_CPUS - 1)];
+
+	if (!*r || wait < *r)
+		*r = wait;
+}
+
+/*
+ * Move the first task of @dsq that may run on @cpu and need not be left where it is
+ * (wait_left) to @cpu; with @busy_home, only one whose own CPU runs a batch slice
+ * (serve_interactive). Notes the shortest wait of those left (note_left).
  */
 #define STEAL_SCAN 16
-static bool steal_cold(s32 cpu, u64 dsq, bool busy_home, bool *left_hot)
+static bool steal_cold(s32 cpu, u64 dsq, bool busy_home)
 {
 	struct task_struct *p;
 	u32 seen = 0;
-	u64 *since;
+	u64 *since, wait;
 
 	scxpp_dsq_for_each(p, dsq) {
 		if (++seen > STEAL_SCAN)
@@ -409,8 +454,9 @@ static bool steal_cold(s32 cpu, u64 dsq, bool busy_home, bool *left_hot)
 			if (!since || !*since)
 				continue;
 		}
-		if (cache_hot(p, cpu)) {
-			*left_hot = true;
+		wait = wait_left(p, cpu, dsq);
+		if (wait) {
+			note_left(cpu, wait);
 			continue;
 		}
 		if (scxpp_dsq_move(SCXPP_DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
@@ -420,19 +466,19 @@ static bool steal_cold(s32 cpu, u64 dsq, bool busy_home, bool *left_hot)
 }
 
 /* Move a task from @victim's queue to @cpu, else from any other queue of the same kind. */
-static bool steal_from(s32 cpu, s32 victim, bool same_llc, bool *left_hot)
+static bool steal_from(s32 cpu, s32 victim, bool same_llc)
 {
 	u32 my_llc = scxpp_topo.cpu_llc[cpu & (SCXPP_MAX_CPUS - 1)];
 	u32 i;
 
-	if (victim >= 0 && steal_cold(cpu, CPU_DSQ(victim), false, left_hot))
+	if (victim >= 0 && steal_cold(cpu, CPU_DSQ(victim), false))
 		return true;
 	/* That queue held only tasks that are hot or may not run here: try the others. */
 	bpf_for(i, 0, scxpp_topo.nr_cpus) {
 		if (i == cpu || i == victim || i >= SCXPP_MAX_CPUS ||
 		    (scxpp_topo.cpu_llc[i] == my_llc) != same_llc)
 			continue;
-		if (scx_bpf_dsq_nr_queued(CPU_DSQ(i)) && steal_cold(cpu, CPU_DSQ(i), false, left_hot))
+		if (scx_bpf_dsq_nr_queued(CPU_DSQ(i)) && steal_cold(cpu, CPU_DSQ(i), false))
 			return true;
 	}
 	return false;
@@ -451,7 +497,7 @@ static bool steal_from(s32 cpu, s32 victim, bool same_llc, bool *left_hot)
  * at each start came from that.
  */
 #define INTER_SCAN 16
-static bool serve_interactive(s32 cpu, bool *left_hot)
+static bool serve_interactive(s32 cpu)
 {
 	struct task_struct *p;
 	u32 seen = 0;
@@ -469,7 +515,7 @@ static bool serve_interactive(s32 cpu, bool *left_hot)
 	 * None of its own: one whose own CPU runs a batch slice. One whose CPU runs interactive
 	 * work, soon over, is left for it: that CPU gets there first.
 	 */
-	return steal_cold(cpu, INTER_DSQ, true, left_hot);
+	return steal_cold(cpu, INTER_DSQ, true);
 }
 
 /* Does an interactive wakeup wait that @cpu would serve now (serve_interactive)? */
@@ -528,10 +574,12 @@ static __always_inline bool imbalance_lasted(s32 cpu, s32 mine, s32 theirs)
 
 void SCXPP_OPS(batch_dispatch, s32 cpu, struct task_struct *prev)
 {
-	bool prev_wants = prev && (prev->scx.flags & SCX_TASK_QUEUED), left_hot = false;
+	bool prev_wants = prev && (prev->scx.flags & SCX_TASK_QUEUED);
+	u64 *recheck = &cpu_recheck[cpu & (SCXPP_MAX_CPUS - 1)];
 	s32 mine, victim, theirs;
 
-	if (serve_interactive(cpu, &left_hot))
+	*recheck = 0;
+	if (serve_interactive(cpu))
 		return;
 	/*
 	 * Balance inside the LLC: when another CPU has at least two more tasks than this one
@@ -541,7 +589,7 @@ void SCXPP_OPS(batch_dispatch, s32 cpu, struct task_struct *prev)
 	mine = scx_bpf_dsq_nr_queued(CPU_DSQ(cpu)) + (prev_wants ? 1 : 0);
 	victim = longest_queue(cpu, true, &theirs);
 	/* theirs is 0 when no queue of the LLC holds anything: that resets the clock too. */
-	if (imbalance_lasted(cpu, mine, theirs) && steal_from(cpu, victim, true, &left_hot)) {
+	if (imbalance_lasted(cpu, mine, theirs) && steal_from(cpu, victim, true)) {
 		scxpp_stat_inc(SCXPP_STAT_STEALS_LLC);
 		return;
 	}
@@ -559,19 +607,19 @@ void SCXPP_OPS(batch_dispatch, s32 cpu, struct task_struct *prev)
 	 * is not cache-hot elsewhere; the hot ones get cache_hot_us to be taken where they are.
 	 * An interactive waiter first.
 	 */
-	if (scx_bpf_dsq_nr_queued(INTER_DSQ) && steal_cold(cpu, INTER_DSQ, false, &left_hot))
+	if (scx_bpf_dsq_nr_queued(INTER_DSQ) && steal_cold(cpu, INTER_DSQ, false))
 		return;
-	if (victim >= 0 && steal_from(cpu, victim, true, &left_hot)) {
+	if (victim >= 0 && steal_from(cpu, victim, true)) {
 		scxpp_stat_inc(SCXPP_STAT_STEALS_LLC);
 		return;
 	}
 	victim = longest_queue(cpu, false, &theirs);
-	if (victim >= 0 && steal_from(cpu, victim, false, &left_hot)) {
+	if (victim >= 0 && steal_from(cpu, victim, false)) {
 		scxpp_stat_inc(SCXPP_STAT_STEALS_REMOTE);
 		return;
 	}
-	if (left_hot)
-		arm_hot_timer();
+	if (*recheck)
+		arm_hot_timer(*recheck);
 }
 
 void SCXPP_OPS(batch_runnable, struct task_struct *p, u64 enq_flags)

@@ -17,7 +17,7 @@
 	X(INTER_PREEMPTS, "inter_preempts", "interactive wakeups that cut a batch slice short") \
 	X(INTER_DEMOTIONS, "inter_demotions", "interactive tasks that ran too long and lost it") \
 	X(EXPIRED, "expired", "batch slices that ran to the end with work waiting")           \
-	X(LEFT_HOT, "left_hot", "times a CPU about to idle left a cache-hot task where it was")
+	X(LEFT_HOT, "left_hot", "times a CPU about to idle left a cache-hot or new task where it was")
 
 SCXPP_STATS_ENUM(batch_stat, BATCH_STATS);
 
