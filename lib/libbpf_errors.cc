@@ -94,6 +94,11 @@ void InstallLibbpfLogger(bool verbose) {
   libbpf_set_print(PrintFn);
 }
 
+bool LibbpfVerbose() {
+  std::lock_guard<std::mutex> lock(State().mu);
+  return State().verbose;
+}
+
 void ClearLibbpfLog() {
   std::lock_guard<std::mutex> lock(State().mu);
   State().lines.clear();

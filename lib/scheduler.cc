@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scxpp/scheduler.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -59,6 +60,22 @@ std::vector<std::string> ClearOpsFieldsMissingIn(const KernelFeatures& kernel, b
                                    since.empty() ? "" : absl::StrCat(" (added in ", std::string(since), ")")));
   }
   return cleared;
+}
+
+// How many instructions the verifier walked for each program (--verbose): a program near the
+// 1M limit loads slowly and may be rejected by a kernel whose verifier looks further
+// (docs/troubleshooting.md). verified_insns is reported from Linux 5.16.
+void PrintVerifierWork(bpf_object* obj) {
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, obj) {
+    const int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;  // not loaded (autoload off)
+    bpf_prog_info info = {};
+    uint32_t len = sizeof(info);
+    if (bpf_prog_get_info_by_fd(fd, &info, &len) != 0) continue;
+    fmt::print(stderr, "scxpp: verifier: {} walked {} instructions (limit 1000000)\n",
+               bpf_program__name(prog), info.verified_insns);
+  }
 }
 
 absl::StatusOr<void*> OpenSkeleton(void* (*open)(const bpf_object_open_opts*),
@@ -127,6 +144,7 @@ absl::Status SchedulerCore::Load(bpf_object_skeleton* skeleton) {
     return LibbpfError(err, Step::kLoad, name_);
   }
   skeleton_ = skeleton;
+  if (LibbpfVerbose()) PrintVerifierWork(obj_);
   return absl::OkStatus();
 }
 

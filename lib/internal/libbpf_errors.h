@@ -15,6 +15,9 @@ namespace scxpp::internal {
 // error messages), and echoed to stderr when `verbose`. Idempotent; last call wins.
 void InstallLibbpfLogger(bool verbose);
 
+// Whether the last InstallLibbpfLogger() asked for verbose output.
+bool LibbpfVerbose();
+
 // Drops what the log holds (called before each step whose failure we report).
 void ClearLibbpfLog();
 
