@@ -147,7 +147,14 @@ while [ $rep -le "$BENCH_REPS" ]; do
         while [ "$(cat $sx/state)" != enabled ] && [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do
           sleep 0.1; i=$((i + 1))
         done
-        if [ "$(cat $sx/state)" != enabled ]; then valid=false; why="did not attach"; fi
+        if [ "$(cat $sx/state)" != enabled ]; then
+          valid=false
+          if kill -0 $pid 2>/dev/null; then
+            why="did not attach within 10 s (still loading: see the verifier's work in vm.reliability)"
+          else
+            why="did not attach: $(tail -n 2 /tmp/sched.out | tr '\n' ' ')"
+          fi
+        fi
         ops=$(cat $sx/root/ops 2>/dev/null)
       fi
       RT_ARGS=$(sched_rt_args "${bin##*/}")  # by binary, so a variant of deadline gets it too
@@ -155,7 +162,7 @@ while [ $rep -le "$BENCH_REPS" ]; do
       out=$(run_workload "$w" | tail -n 1)
       RT_ARGS=""
       if [ -n "$pid" ]; then
-        if ! kill -0 $pid 2>/dev/null || [ "$(cat $sx/state)" != enabled ]; then
+        if [ -z "$why" ] && { ! kill -0 $pid 2>/dev/null || [ "$(cat $sx/state)" != enabled ]; }; then
           valid=false; why="ejected during the run"
         fi
         kill -INT $pid 2>/dev/null
