@@ -17,7 +17,8 @@
 	X(INTER_PREEMPTS, "inter_preempts", "interactive wakeups that cut a batch slice short") \
 	X(INTER_DEMOTIONS, "inter_demotions", "interactive tasks that ran too long and lost it") \
 	X(EXPIRED, "expired", "batch slices that ran to the end with work waiting")           \
-	X(LEFT_HOT, "left_hot", "times a CPU about to idle left a cache-hot or new task where it was")
+	X(LEFT_HOT, "left_hot", "times a CPU about to idle left a cache-hot or new task where it was") \
+	X(INTER_FULL, "inter_full", "interactive wakeups queued as batch work: the hatch was full")
 
 SCXPP_STATS_ENUM(batch_stat, BATCH_STATS);
 
@@ -27,7 +28,7 @@ SCXPP_STATS_ENUM(batch_stat, BATCH_STATS);
 	  "slice of a nice-0 batch task (us); scaled by weight within [slice/8, slice*8]")    \
 	X(INTERACTIVE, "interactive", 1, 0, 1,                                                \
 	  "escape hatch: serve tasks that sleep often and run briefly first (0/1)")           \
-	X(INTER_MAX_BURST_US, "interactive_max_burst_us", 500, 50, 1000000,                   \
+	X(INTER_MAX_BURST_US, "interactive_max_burst_us", 1000, 50, 1000000,                  \
 	  "most CPU time per wakeup (decaying average) of an interactive task, and its slice " \
 	  "(us); at most slice_us")                                                           \
 	X(PREEMPT_AFTER_US, "preempt_after_us", 2000, 0, 1000000,                             \

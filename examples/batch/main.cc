@@ -20,7 +20,7 @@ ABSL_FLAG(uint32_t, slice_us, 20000,
           "Slice of a nice-0 batch task (us); scaled by weight within [slice/8, slice*8].");
 ABSL_FLAG(bool, interactive, true,
           "Escape hatch: serve tasks that sleep often and run briefly first.");
-ABSL_FLAG(uint32_t, interactive_max_burst_us, 500,
+ABSL_FLAG(uint32_t, interactive_max_burst_us, 1000,
           "Most CPU time per wakeup (decaying average) of an interactive task, and its slice.");
 ABSL_FLAG(uint32_t, preempt_after_us, 2000,
           "An interactive wakeup may end a batch slice only after it ran this long (us).");
