@@ -28,12 +28,12 @@
  *   than --cache_hot_us (0.5 ms) ago is not taken: its cache is there and its own CPU usually gets
  *   to it first (the kernel's balancer has the same rule); nor is a new task woken less than
  *   --preempt_after_us ago, which its own CPU serves by then; a CPU that went idle leaving one
- *   behind looks again when that time is up. A waking task that finds its previous CPU idle runs there; else it
- *   queues there, and the idle CPU the kernel's SMT/LLC-aware search finds is woken to take it
- *   unless that CPU has work of its own by then (so a pool released by a barrier stays where it
- *   was). A new task starts on the next CPU in turn, busy or not, so a thread pool started at once
- *   is spread evenly before it runs (placing it where a CPU happens to be idle at each fork piles
- *   the pool onto one CPU and moves half of it later).
+ *   behind looks again when that time is up. A waking task that finds its previous CPU idle
+ *   runs there; else it queues there, and the idle CPU the kernel's SMT/LLC-aware search finds
+ *   is woken to take it unless that CPU has work of its own by then (so a pool released by a
+ *   barrier stays where it was). A new task starts on the next CPU in turn, busy or not, so a
+ *   thread pool started at once is spread evenly before it runs (placing it where a CPU happens
+ *   to be idle at each fork piles the pool onto one CPU and moves half of it later).
  * - The escape hatch: a task that sleeps often and runs briefly each time (a decaying
  *   average of its CPU time per wakeup at most --interactive_max_burst_us, measured from the
  *   kernel's own sum_exec_runtime, so no per-switch bookkeeping; it keeps the status until the
