@@ -27,7 +27,9 @@ ABSL_FLAG(std::string, stats_format, "text",
 ABSL_FLAG(std::string, stats_prometheus_file, "",
           "If set, rewrite this file atomically every interval with the stats in Prometheus "
           "format, for node-exporter's textfile collector (name it *.prom).");
-ABSL_FLAG(bool, verbose, false, "Print libbpf's debug output, including the verifier log, and how many instructions the verifier walked for each program.");
+ABSL_FLAG(bool, verbose, false,
+          "Print libbpf's debug output, including the verifier log, and how many instructions "
+          "the verifier walked for each program.");
 ABSL_FLAG(std::string, control_root, scxpp::kDefaultControlRoot,
           "Publish the scheduler's stats, tunables and tables for scxppctl under "
           "<this>/<name> in bpffs while it runs (root-only); empty disables live control.");

@@ -37,7 +37,9 @@ namespace scxpp {
 
 /// Options for Scheduler<Skel>::Create().
 struct SchedulerOptions {
-  /// Print libbpf's debug output (including the full verifier log) to stderr.
+  /// Print libbpf's debug output (including the full verifier log) to stderr, and after a
+  /// successful load how many instructions the verifier walked for each program
+  /// (`verified_insns`, reported from Linux 5.16; see docs/troubleshooting.md).
   bool verbose = false;
   /// Skip the pre-flight checks (sched_ext present, nothing attached, privileges); the
   /// kernel still refuses what it refuses. For tests of the error paths.
