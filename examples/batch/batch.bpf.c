@@ -128,6 +128,12 @@ struct task_ctx {
 };
 SCXPP_TASK_CTX_DEFINE(struct task_ctx);
 
+/* Still settling where it was dealt (wait_left): fewer than SETTLE_WAKES wakeups so far. */
+static __always_inline bool settling(const struct task_ctx *tctx)
+{
+	return tctx->nr_wakes < SETTLE_WAKES;
+}
+
 /* Per CPU: since when its current task runs as a batch task (0 = idle or interactive). */
 static u64 cpu_batch_since[SCXPP_MAX_CPUS];
 
@@ -317,7 +323,7 @@ void SCXPP_OPS(batch_enqueue, struct task_struct *p, u64 enq_flags)
 		 * for its own CPU (wait_left): another one cut would not take it.
 		 */
 		home_since = batch_since(cpu);
-		if (!cut_old_slice(cpu) && home_since && *home_since && tctx->nr_wakes >= SETTLE_WAKES)
+		if (!cut_old_slice(cpu) && home_since && *home_since && !settling(tctx))
 			cut_old_slice(oldest_batch_cpu(p));
 		return;
 	}
@@ -390,7 +396,7 @@ static __always_inline u64 wait_left(struct task_struct *p, s32 cpu, u64 dsq)
 	if (tctx->last_ran && age < hot)
 		return hot - age;
 	age = now - tctx->queued_at;
-	if (dsq == INTER_DSQ && tctx->nr_wakes < SETTLE_WAKES && age < preempt_after_ns())
+	if (dsq == INTER_DSQ && settling(tctx) && age < preempt_after_ns())
 		return preempt_after_ns() - age;
 	return 0;
 }
