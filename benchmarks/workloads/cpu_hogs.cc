@@ -38,7 +38,9 @@ constexpr char kUsage[] =
     "CPU hog threads: throughput, fairness and starvation. Prints one JSON line:\n"
     "  {\"workload\":\"cpu_hogs\",\"threads\":N,...,\"min_share\":..,"
     "\"starved_threads\":..,\"idle_pct\":..,...}\n"
-    "idle_pct is the machine's idle CPU time over the run, in percent (-1: unknown).";
+    "idle_pct is the machine's idle CPU time over the run, in percent (-1: unknown).\n"
+    "units_per_second: the units of all threads in each second from start_boottime_ns\n"
+    "(CLOCK_BOOTTIME, as /proc/uptime counts), to line the run up with events outside it.";
 
 // One unit is ~50-100 us of work on current CPUs: short enough that the per-second
 // progress marks are precise, long enough that reading the clock after each unit costs
@@ -124,6 +126,7 @@ int Run(int n, int duration_s) {
   }
   const CpuTimes cpu_before = ReadCpuTimes();
   start_ns = NowNs(CLOCK_MONOTONIC);
+  const int64_t start_boottime_ns = NowNs(CLOCK_BOOTTIME);
   start_gate.arrive_and_wait();
   const int64_t end_ns = start_ns + int64_t{duration_s} * kNsPerSec;
   timespec end_ts{.tv_sec = end_ns / kNsPerSec, .tv_nsec = end_ns % kNsPerSec};
@@ -158,6 +161,12 @@ int Run(int n, int duration_s) {
     sink ^= r.sink;
   }
   const double mean = static_cast<double>(total) / n;
+  // Units done in each second of the run, all threads together: a scheduler attached or
+  // detached mid-run (an interleaved comparison) shows in the seconds it was attached for.
+  std::vector<int64_t> units_per_second(duration_s, 0);
+  for (const HogResult& r : results) {
+    for (int k = 0; k < duration_s; ++k) units_per_second[k] += r.units_at[k + 1] - r.units_at[k];
+  }
 
   JsonObject out;
   out.Add("workload", "cpu_hogs")
@@ -176,7 +185,9 @@ int Run(int n, int duration_s) {
       .Add("per_thread_migrations", migrations)
       .Add("per_thread_cpu_at_start", cpu_at_start)
       .Add("per_thread_cpu_at_end", cpu_at_end)
-      .Add("idle_pct", IdlePercent(cpu_before, cpu_after));
+      .Add("idle_pct", IdlePercent(cpu_before, cpu_after))
+      .Add("start_boottime_ns", start_boottime_ns)
+      .Add("units_per_second", units_per_second);
   fmt::print("{}\n", ToJson(out));
   std::fflush(stdout);
   // Print the sink only if it is impossible, so the work cannot be optimised away.

@@ -14,10 +14,11 @@
 #   BENCH_BIN         folder with the scxpp_* workload programs
 #   BENCH_REFERENCE_ROWS  "latency=sched-fifo:latency:--policy=fifo ..." (reference_rows)
 #
-# The deadline and latency workloads also emit, in EEVDF's turn only, reference rows that are
+# The deadline, latency and stress_cpu workloads also emit, in EEVDF's turn only, reference rows that are
 # not schedulers to load (reference_rows below): "eevdf-nice-20" (the same task set or probe
 # at nice -20), "sched-deadline" / "sched-fifo" (the kernel's SCHED_DEADLINE / SCHED_FIFO
-# classes, which sched_ext never sees), and "alone-idle": deadline's tightest task alone on
+# classes, which sched_ext never sees), "one-per-cpu" (one stress-ng worker per CPU: the
+# throughput ceiling of the oversubscribed loads), and "alone-idle": deadline's tightest task alone on
 # an otherwise idle machine, what the machine itself misses.
 set -u
 sx=/sys/kernel/sched_ext
@@ -94,10 +95,15 @@ run_workload() {
       "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((2 * ncpu)) --duration_s="$BENCH_DURATION" ;;
     throughput8x)  # CPU-bound hogs, 8x oversubscribed
       "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((8 * ncpu)) --duration_s="$BENCH_DURATION" ;;
-    stress_cpu)  # Debian's stress-ng CPU workers, 8x oversubscribed; bogo ops/s over real time
-      ops=$(stress-ng --cpu $((8 * ncpu)) --cpu-method int64 --timeout "${BENCH_DURATION}s" \
-              --metrics-brief 2>&1 | awk '$4 == "cpu" && $(NF-1) ~ /^[0-9.]+$/ {print $(NF-1)}')
-      echo "{\"workload\":\"stress_cpu\",\"bogo_ops_per_s\":${ops:-null}}" ;;
+    stress_cpu|stress_cpu2x|stress_cpu1x)  # Debian's stress-ng CPU workers (processes), 8x /
+      # 2x / 1x as many as CPUs. Bogo ops per second of the timed span: its own "bogo ops/s
+      # (real time)" divides by the workers' mean run time, which read 412 instead of ~180
+      # once (workers that ran for less of the span made the others count double).
+      case $1 in stress_cpu) n=$((8 * ncpu)) ;; stress_cpu2x) n=$((2 * ncpu)) ;; *) n=$ncpu ;; esac
+      ops=$(stress-ng --cpu "$n" --cpu-method int64 --timeout "${BENCH_DURATION}s" \
+              --metrics-brief 2>&1 |
+            awk -v d="$BENCH_DURATION" '$4 == "cpu" && $5 ~ /^[0-9]+$/ {printf "%.2f\n", $5 / d}')
+      echo "{\"workload\":\"$1\",\"bogo_ops_per_s\":${ops:-null}}" ;;
     fairness)  # cgroup v2 cpu.weight between three tenants (the issue's case)
       "$BENCH_BIN/scxpp_tenant_load" --tenants=a:100:1,b:200:4,c:400:8 \
         --duration_s="$BENCH_DURATION" ;;
