@@ -14,12 +14,12 @@
 #   BENCH_BIN         folder with the scxpp_* workload programs
 #   BENCH_REFERENCE_ROWS  "latency=sched-fifo:latency:--policy=fifo ..." (reference_rows)
 #
-# The deadline, latency and stress_cpu workloads also emit, in EEVDF's turn only, reference rows that are
-# not schedulers to load (reference_rows below): "eevdf-nice-20" (the same task set or probe
-# at nice -20), "sched-deadline" / "sched-fifo" (the kernel's SCHED_DEADLINE / SCHED_FIFO
-# classes, which sched_ext never sees), "one-per-cpu" (one stress-ng worker per CPU: the
-# throughput ceiling of the oversubscribed loads), and "alone-idle": deadline's tightest task alone on
-# an otherwise idle machine, what the machine itself misses.
+# The deadline, latency and stress-ng workloads also emit, in EEVDF's turn only, reference
+# rows that are not schedulers to load (reference_rows below): "eevdf-nice-20" (the same task
+# set or probe at nice -20), "sched-deadline" / "sched-fifo" (the kernel's SCHED_DEADLINE /
+# SCHED_FIFO classes, which sched_ext never sees), "one-per-cpu" (one stress-ng worker per
+# CPU: the throughput ceiling of the oversubscribed loads), and "alone-idle": deadline's
+# tightest task alone on an otherwise idle machine, what the machine itself misses.
 set -u
 sx=/sys/kernel/sched_ext
 ncpu=$(nproc)
@@ -97,8 +97,8 @@ run_workload() {
       "$BENCH_BIN/scxpp_cpu_hogs" --threads=$((8 * ncpu)) --duration_s="$BENCH_DURATION" ;;
     stress_cpu|stress_cpu2x|stress_cpu1x)  # Debian's stress-ng CPU workers (processes), 8x /
       # 2x / 1x as many as CPUs. Bogo ops per second of the timed span: its own "bogo ops/s
-      # (real time)" divides by the workers' mean run time, which read 412 instead of ~180
-      # once (workers that ran for less of the span made the others count double).
+      # (real time)" divides by the workers' mean run time, which came out short now and then
+      # (3.7 s of a 6 s run once; the rate read 412 against ~180 in another run).
       case $1 in stress_cpu) n=$((8 * ncpu)) ;; stress_cpu2x) n=$((2 * ncpu)) ;; *) n=$ncpu ;; esac
       ops=$(stress-ng --cpu "$n" --cpu-method int64 --timeout "${BENCH_DURATION}s" \
               --metrics-brief 2>&1 |
