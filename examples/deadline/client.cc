@@ -36,6 +36,11 @@ absl::StatusOr<std::string> Client::Call(const std::string& request) const {
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     const int err = errno;
     close(fd);
+    if (err == EACCES) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "not allowed to use the deadline scheduler's socket ", path_,
+          ": only root and members of its group may (the daemon's --socket_group)"));
+    }
     return absl::UnavailableError(absl::StrCat("cannot reach the deadline scheduler at ", path_,
                                                ": ", std::strerror(err),
                                                " (is `deadline` running?)"));

@@ -47,11 +47,16 @@ class Client {
 
   /// Admits `set` all or nothing.
   /// @return the CPU each thread is bound to, in order; kUnavailable when no daemon listens
-  ///         on the socket; kInvalidArgument for bad parameters or an unknown thread;
-  ///         kResourceExhausted when the set does not fit (the message says by how much).
+  ///         on the socket; kPermissionDenied when this user may not use the socket (not
+  ///         in its group) or a thread is another user's; kInvalidArgument for bad parameters
+  ///         or an unknown thread; kResourceExhausted when the set does not fit (the message
+  ///         says by how much) or exceeds this user's limit (the daemon's --user_cpus,
+  ///         --user_tasks; root has none).
   absl::StatusOr<std::vector<int>> Admit(const std::vector<Registration>& set) const;
   /// Releases thread `tid`'s reservation; it is scheduled as best-effort from then on.
-  /// @return OK; kNotFound when it was not admitted; kUnavailable without a daemon.
+  /// @return OK; kNotFound when it was not admitted; kPermissionDenied when the thread's
+  ///         reservation is another user's (root may release any); kUnavailable without a
+  ///         daemon.
   absl::Status Release(int tid) const;
   /// One line per admitted thread with its reservation, CPU and stats.
   absl::StatusOr<std::string> List() const;

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -43,6 +44,7 @@
 #include "client.h"
 #include "deadline.skel.h"
 #include "deadline_intf.h"
+#include "server.h"
 #include "scxpp/dsq_plan.h"
 #include "scxpp/control.h"
 #include "scxpp/runner.h"
@@ -62,6 +64,14 @@ ABSL_FLAG(std::string, spawn, "",
           "registered); detach when it exits.");
 ABSL_FLAG(std::string, socket, scxpp::deadline::kDefaultSocket,
           "Unix socket applications and deadlinectl register threads through.");
+ABSL_FLAG(std::string, socket_group, "",
+          "Group (name or number) whose members may use --socket; it is created 0660. Empty: "
+          "the daemon's own group (root only).");
+ABSL_FLAG(double, user_cpus, 1.0,
+          "Most CPU time a non-root user may reserve through the socket, summed over that "
+          "user's admitted threads, in CPUs (0.5: half of one CPU); root is not limited.");
+ABSL_FLAG(uint32_t, user_tasks, 64,
+          "Most threads a non-root user may have admitted through the socket at once.");
 ABSL_FLAG(double, capacity, 0.95,
           "Share of each CPU admitted tasks may reserve, in (0, 1]; the rest is kept for "
           "best-effort work and overheads.");
@@ -124,33 +134,71 @@ bool ThreadExists(int tid) {
   return stat(absl::StrCat("/proc/", tid).c_str(), &st) == 0;
 }
 
+// A thread's real and effective uid.
+absl::StatusOr<std::pair<uid_t, uid_t>> ThreadUids(int tid) {
+  std::ifstream in(absl::StrCat("/proc/", tid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    unsigned long real = 0, effective = 0;
+    if (std::sscanf(line.c_str(), "Uid: %lu %lu", &real, &effective) == 2) {
+      return std::make_pair(static_cast<uid_t>(real), static_cast<uid_t>(effective));
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("no thread ", tid, ": give the id of a running thread"));
+}
+
+// What a non-root socket caller may reserve, summed over its uid's admitted threads.
+struct UserLimits {
+  double cpus = 1.0;
+  size_t tasks = 64;
+};
+
 // The admitted set, the BPF map it is published in, and the socket server. Every public
 // method takes the lock: the server thread and the runner's hooks share it.
 class Registry {
  public:
-  Registry(Admission admission, std::string socket_path)
-      : adm_(std::move(admission)), socket_path_(std::move(socket_path)) {}
-  ~Registry() { StopServer(); }
+  Registry(Admission admission, UserLimits limits)
+      : adm_(std::move(admission)), limits_(limits) {}
 
   // Admits `set` (all or nothing) and publishes it when the map is bound. Ids < 0 are
-  // placeholders: admitted (capacity held) but never published.
-  absl::StatusOr<std::vector<int>> Admit(const std::vector<Registration>& set) {
+  // placeholders: admitted (capacity held) but never published. `user`: a non-root caller,
+  // who may register only its own threads, within its UserLimits.
+  absl::StatusOr<std::vector<int>> Admit(const std::vector<Registration>& set,
+                                         std::optional<uid_t> user = std::nullopt) {
     std::lock_guard<std::mutex> l(mu_);
     ReapLocked();
     std::vector<Request> reqs;
+    std::vector<uid_t> owners;
     for (const Registration& r : set) {
       Request q{.id = r.tid, .params = r.params};
+      uid_t owner = 0;
       if (r.tid >= 0) {
         absl::StatusOr<std::vector<int>> cpus = ThreadCpus(r.tid);
         if (!cpus.ok()) return cpus.status();
         q.allowed_cpus = *cpus;
+        absl::StatusOr<std::pair<uid_t, uid_t>> uids = ThreadUids(r.tid);
+        if (!uids.ok()) return uids.status();
+        owner = uids->first;
+        // The rule sched_setattr() applies to a thread's policy: the caller's uid is the
+        // thread's real or effective uid.
+        if (user && *user != uids->first && *user != uids->second) {
+          return absl::PermissionDeniedError(
+              absl::StrCat("thread ", r.tid, " belongs to uid ", uids->first, "; uid ", *user,
+                           " may register only its own threads"));
+        }
       }
       reqs.push_back(std::move(q));
+      owners.push_back(owner);
+    }
+    if (user) {
+      if (absl::Status q = CheckUserLimitsLocked(*user, set); !q.ok()) return q;
     }
     absl::StatusOr<std::vector<int>> placed = adm_.AdmitSet(reqs);
     if (!placed.ok()) return placed.status();
     for (size_t i = 0; i < set.size(); ++i) {
       params_[set[i].tid] = set[i].params;
+      owner_[set[i].tid] = user.value_or(owners[i]);
       if (absl::Status w = PublishLocked(set[i].tid); !w.ok()) {
         for (size_t j = 0; j <= i; ++j) ForgetLocked(set[j].tid);
         for (size_t j = i + 1; j < set.size(); ++j) adm_.Release(set[j].tid);
@@ -160,10 +208,16 @@ class Registry {
     return placed;
   }
 
-  absl::Status Release(int tid) {
+  // `user`: a non-root caller, who may release only its own threads' reservations.
+  absl::Status Release(int tid, std::optional<uid_t> user = std::nullopt) {
     std::lock_guard<std::mutex> l(mu_);
     if (!params_.count(tid)) {
       return absl::NotFoundError(absl::StrCat("thread ", tid, " is not admitted"));
+    }
+    if (user && owner_[tid] != *user) {
+      return absl::PermissionDeniedError(absl::StrCat("thread ", tid, " belongs to uid ",
+                                                      owner_[tid], "; uid ", *user,
+                                                      " may release only its own threads"));
     }
     PrintTaskLocked(tid, "released on request");
     ForgetLocked(tid);
@@ -209,6 +263,7 @@ class Registry {
       std::lock_guard<std::mutex> l(mu_);
       p = params_[from];
       params_.erase(from);
+      owner_.erase(from);
       adm_.Release(from);
     }
     absl::StatusOr<std::vector<int>> cpus = Admit({{tid, p}});
@@ -228,32 +283,34 @@ class Registry {
     }
   }
 
-  absl::Status StartServer() {
-    unlink(socket_path_.c_str());
-    listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (socket_path_.size() >= sizeof(addr.sun_path)) {
-      return absl::InvalidArgumentError(absl::StrCat("--socket: path too long: ", socket_path_));
+  // One request from the socket (server.h), by `peer`.
+  std::string Handle(const Peer& peer, const std::string& text) {
+    absl::StatusOr<WireRequest> req = ParseRequest(text);
+    if (!req.ok()) return FormatErrorLine(req.status());
+    const std::optional<uid_t> user =
+        peer.uid == 0 ? std::nullopt : std::optional<uid_t>(peer.uid);
+    switch (req->kind) {
+      case WireRequest::Kind::kList:
+        return List() + "ok\n";
+      case WireRequest::Kind::kRelease: {
+        absl::Status s = Release(req->tid, user);
+        return s.ok() ? "ok\n" : FormatErrorLine(s);
+      }
+      case WireRequest::Kind::kAdmit: {
+        absl::StatusOr<std::vector<int>> cpus = Admit(req->set, user);
+        if (!cpus.ok()) return FormatErrorLine(cpus.status());
+        std::string out = "ok";
+        for (size_t i = 0; i < cpus->size(); ++i) {
+          absl::StrAppend(&out, " ", (*cpus)[i]);
+          std::printf("deadline: admitted thread %d (%s) on CPU %d for uid %u\n",
+                      req->set[i].tid, FormatParams(req->set[i].params).c_str(), (*cpus)[i],
+                      static_cast<unsigned>(peer.uid));
+        }
+        std::fflush(stdout);
+        return out + "\n";
+      }
     }
-    std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
-    if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        listen(listen_fd_, 16) != 0) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("--socket: cannot listen on ", socket_path_));
-    }
-    stop_fd_ = eventfd(0, EFD_CLOEXEC);
-    server_ = std::thread([this] { Serve(); });
-    return absl::OkStatus();
-  }
-
-  void StopServer() {
-    if (!server_.joinable()) return;
-    uint64_t one = 1;
-    (void)!write(stop_fd_, &one, sizeof(one));
-    server_.join();
-    close(listen_fd_);
-    close(stop_fd_);
-    unlink(socket_path_.c_str());
+    return FormatErrorLine(absl::InternalError("unhandled request"));
   }
 
  private:
@@ -275,9 +332,32 @@ class Registry {
     return absl::OkStatus();
   }
 
+  absl::Status CheckUserLimitsLocked(uid_t user, const std::vector<Registration>& set) {
+    double cpus = 0;
+    size_t tasks = 0;
+    for (const auto& [tid, owner] : owner_) {
+      if (owner != user) continue;
+      cpus += params_[tid].Utilization();
+      ++tasks;
+    }
+    for (const Registration& r : set) cpus += r.params.Utilization();
+    if (tasks + set.size() > limits_.tasks) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "uid ", user, " would have ", tasks + set.size(), " admitted threads; the limit is ",
+          limits_.tasks, " (--user_tasks)"));
+    }
+    if (cpus > limits_.cpus + 1e-9) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "uid %u would reserve %.3f CPUs; the limit per user is %.3f (--user_cpus)", user,
+          cpus, limits_.cpus));
+    }
+    return absl::OkStatus();
+  }
+
   void ForgetLocked(int64_t tid) {
     adm_.Release(tid);
     params_.erase(tid);
+    owner_.erase(tid);
     if (map_fd_ >= 0 && tid >= 0) {
       const uint32_t key = static_cast<uint32_t>(tid);
       bpf_map_delete_elem(map_fd_, &key);
@@ -327,66 +407,29 @@ class Registry {
     }
   }
 
-  void Serve() {
-    while (true) {
-      pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-      if (poll(fds, 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        return;
-      }
-      if (fds[1].revents) return;
-      int c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      std::string req;
-      char buf[4096];
-      while (true) {  // Until the client shuts its side (or 2 s of silence).
-        pollfd p{c, POLLIN, 0};
-        if (poll(&p, 1, 2000) <= 0) break;
-        ssize_t n = read(c, buf, sizeof(buf));
-        if (n <= 0) break;
-        req.append(buf, static_cast<size_t>(n));
-        if (req.size() > (1 << 20)) break;
-      }
-      const std::string resp = Handle(req);
-      (void)!write(c, resp.data(), resp.size());
-      close(c);
-    }
-  }
-
-  std::string Handle(const std::string& text) {
-    absl::StatusOr<WireRequest> req = ParseRequest(text);
-    if (!req.ok()) return FormatErrorLine(req.status());
-    switch (req->kind) {
-      case WireRequest::Kind::kList:
-        return List() + "ok\n";
-      case WireRequest::Kind::kRelease: {
-        absl::Status s = Release(req->tid);
-        return s.ok() ? "ok\n" : FormatErrorLine(s);
-      }
-      case WireRequest::Kind::kAdmit: {
-        absl::StatusOr<std::vector<int>> cpus = Admit(req->set);
-        if (!cpus.ok()) return FormatErrorLine(cpus.status());
-        std::string out = "ok";
-        for (size_t i = 0; i < cpus->size(); ++i) {
-          absl::StrAppend(&out, " ", (*cpus)[i]);
-          std::printf("deadline: admitted thread %d (%s) on CPU %d\n", req->set[i].tid,
-                      FormatParams(req->set[i].params).c_str(), (*cpus)[i]);
-        }
-        std::fflush(stdout);
-        return out + "\n";
-      }
-    }
-    return FormatErrorLine(absl::InternalError("unhandled request"));
-  }
-
   std::mutex mu_;
   Admission adm_;
+  UserLimits limits_;
   std::map<int64_t, TaskParams> params_;
+  std::map<int64_t, uid_t> owner_;  // Whose reservation: counts toward that uid's limits.
   int map_fd_ = -1;
-  std::string socket_path_;
-  int listen_fd_ = -1, stop_fd_ = -1;
-  std::thread server_;
 };
+
+// --socket_group: a group name or number.
+absl::StatusOr<gid_t> ParseGroup(const std::string& spec) {
+  if (spec.empty()) return getgid();
+  uint32_t gid = 0;
+  if (absl::SimpleAtoi(spec, &gid)) return static_cast<gid_t>(gid);
+  std::vector<char> buf(16384);
+  group gr{};
+  group* found = nullptr;
+  if (getgrnam_r(spec.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--socket_group: no group '", spec, "' (create it with `groupadd ", spec,
+        "`, or give a number)"));
+  }
+  return found->gr_gid;
+}
 
 // Threads of a cgroup v2 directory.
 std::vector<int> CgroupThreads(const std::string& path) {
@@ -499,8 +542,18 @@ int Main(int argc, char** argv) {
         "--spawn needs a command after `--`, e.g. deadline --spawn=2ms:10ms -- ./control_loop"));
   }
 
+  const double user_cpus = absl::GetFlag(FLAGS_user_cpus);
+  if (!(user_cpus >= 0 && user_cpus <= cpus.size())) {
+    return internal::ReportStartError(absl::InvalidArgumentError(absl::StrCat(
+        "--user_cpus must be in [0, ", cpus.size(), "] (the CPUs admitted tasks may use), got ",
+        user_cpus)));
+  }
+  absl::StatusOr<gid_t> group = ParseGroup(absl::GetFlag(FLAGS_socket_group));
+  if (!group.ok()) return internal::ReportStartError(group.status());
+
   // Everything the flags ask for is admitted (or refused) before anything is loaded.
-  Registry reg(Admission(cpus, capacity, *placement, jitter), absl::GetFlag(FLAGS_socket));
+  Registry reg(Admission(cpus, capacity, *placement, jitter),
+               UserLimits{.cpus = user_cpus, .tasks = absl::GetFlag(FLAGS_user_tasks)});
   std::vector<Registration> startup;
   for (const std::string& spec : absl::GetFlag(FLAGS_task)) {
     std::string head;
@@ -554,11 +607,20 @@ int Main(int argc, char** argv) {
   }
   std::fflush(stdout);
 
+  // The socket is made before anything is attached, so a path that cannot be served is
+  // refused with nothing changed; requests wait in its backlog until the scheduler runs.
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Listen(
+      ServerOptions{.path = absl::GetFlag(FLAGS_socket), .group = *group},
+      [&reg](const Peer& peer, const std::string& request) {
+        return reg.Handle(peer, request);
+      });
+  if (!server.ok()) return internal::ReportStartError(server.status());
+
   pid_t child = -1;
   RunHooks hooks;
   hooks.attached = [&](SchedulerBase& sched) -> absl::Status {
     if (absl::Status s = reg.Bind(sched.object()); !s.ok()) return s;
-    if (absl::Status s = reg.StartServer(); !s.ok()) return s;
+    (*server)->Start();
     if (spawn.empty() || child > 0) return absl::OkStatus();
     int go[2];
     if (pipe2(go, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "--spawn: pipe");
@@ -625,7 +687,6 @@ int Main(int argc, char** argv) {
     }
   };
   hooks.final_report = [&](SchedulerBase&) {
-    reg.StopServer();
     reg.Reap();
     reg.PrintAll("final");
     reg.Unbind();
@@ -653,6 +714,7 @@ int Main(int argc, char** argv) {
                       return HandleTasks(reg, op, key, f);
                     }}}},
       std::move(hooks));
+  (*server)->Stop();
   if (child > 0 && waitpid(child, nullptr, WNOHANG) == 0) kill(child, SIGTERM);
   return rc;
 }

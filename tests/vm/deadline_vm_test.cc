@@ -8,18 +8,23 @@
 // Timing under TCG is noisy (the host deschedules vCPUs for milliseconds), so the
 // assertions compare against a control measured in the same boot, with margins, rather than
 // against absolute numbers; the benchmark suite reports the numbers.
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -134,11 +139,14 @@ testing::RunResult Ctl(std::vector<std::string> args) {
   return RunCommand(args, absl::Seconds(30));
 }
 
-// A child that sleeps `period_us` and spins `work_us`, `iters` times; in `cgroup` if given.
-pid_t StartPeriodic(long period_us, long work_us, long iters, const std::string& cgroup = "") {
+// A child that sleeps `period_us` and spins `work_us`, `iters` times; in `cgroup` if given;
+// as user `uid` if given.
+pid_t StartPeriodic(long period_us, long work_us, long iters, const std::string& cgroup = "",
+                    uid_t uid = 0) {
   pid_t pid = fork();
   if (pid != 0) return pid;
   if (!cgroup.empty()) std::ofstream(cgroup + "/cgroup.procs") << getpid();
+  if (uid != 0 && (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0)) _exit(99);
   for (long i = 0; i < iters; ++i) {
     usleep(static_cast<useconds_t>(period_us));
     timespec a, b;
@@ -148,6 +156,52 @@ pid_t StartPeriodic(long period_us, long work_us, long iters, const std::string&
     } while ((b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000 < work_us);
   }
   _exit(0);
+}
+
+// Runs `argv` as `uid`:`gid` with supplementary `groups`; returns {status, output}.
+testing::RunResult RunAs(uid_t uid, gid_t gid, std::vector<gid_t> groups,
+                         std::vector<std::string> argv) {
+  int pipefd[2];
+  EXPECT_EQ(pipe(pipefd), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(pipefd[1], 1);
+    dup2(pipefd[1], 2);
+    close(pipefd[0]);
+    if (setgroups(groups.size(), groups.data()) != 0 || setresgid(gid, gid, gid) != 0 ||
+        setresuid(uid, uid, uid) != 0) {
+      _exit(99);
+    }
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(98);
+  }
+  close(pipefd[1]);
+  testing::RunResult r;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) r.output.append(buf, static_cast<size_t>(n));
+  close(pipefd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+// A raw connection to the daemon's socket (-errno on failure).
+int ConnectDaemon() {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, "/run/scxpp-deadline.sock");
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    const int err = errno;
+    close(fd);
+    return -err;
+  }
+  return fd;
 }
 
 int Reap(pid_t pid) {
@@ -415,6 +469,10 @@ TEST_F(DeadlineVmTest, BadParametersAreRefusedBeforeAttaching) {
       {{"--capacity=1.5"}, "--capacity must be in (0, 1]"},
       {{"--placement=best"}, "unknown placement 'best'"},
       {{"--cpus=0,7"}, "CPU 7 is not online"},
+      // The socket is made before attaching: a path that cannot be served changes nothing.
+      {{"--socket=/nonexistent/dl.sock"}, "--socket: cannot create /nonexistent/dl.sock"},
+      {{"--socket_group=no-such-group"}, "--socket_group: no group 'no-such-group'"},
+      {{"--user_cpus=-1"}, "--user_cpus must be in"},
   };
   for (const Case& c : cases) {
     testing::ExpectRefusedBeforeAttaching(SCXPP_DEADLINE_BIN, c.args, c.message);
@@ -425,6 +483,111 @@ TEST_F(DeadlineVmTest, BadParametersAreRefusedBeforeAttaching) {
   testing::RunResult none = Ctl({"list"});  // No daemon: a clear error, not a hang.
   EXPECT_EQ(none.status, 1) << none.output;
   EXPECT_THAT(none.output, HasSubstr("is `deadline` running?"));
+}
+
+// What another local user can do to the socket (docs/reliability.md, "Who can do what"):
+// clients that close before their answer, trickle their request or come a hundred at once
+// neither end the daemon nor lose a reservation nor block others; only the socket's group
+// connects (0660), a member admits and releases only its own threads, within --user_cpus.
+TEST_F(DeadlineVmTest, SocketSurvivesHostileClientsAndChecksWhoAsks) {
+  constexpr uid_t kUser = 1000, kNobody = 65534;
+  constexpr gid_t kRtGroup = 4242;
+  const pid_t root_rt = StartPeriodic(10000, 100, 3000);  // 30 s of periods, root's.
+  const pid_t user_rt = StartPeriodic(10000, 100, 3000, "", kUser);
+  const pid_t user_rt2 = StartPeriodic(10000, 100, 3000, "", kUser);
+  std::string out = WithDeadline(
+      {absl::StrCat("--socket_group=", kRtGroup), "--user_cpus=0.3",
+       absl::StrCat("--task=", root_rt, ":1ms:10ms")},
+      [&] {
+        struct stat st {};
+        EXPECT_EQ(stat("/run/scxpp-deadline.sock", &st), 0) << "no socket once attached";
+        EXPECT_EQ(st.st_mode & 0777, 0660u);
+        EXPECT_EQ(st.st_gid, kRtGroup);
+
+        // Twenty clients that send a request and leave before the answer.
+        for (int i = 0; i < 20; ++i) {
+          const int fd = ConnectDaemon();
+          ASSERT_GE(fd, 0) << std::strerror(-fd);
+          ASSERT_EQ(write(fd, "list\n", 5), 5);
+          shutdown(fd, SHUT_WR);
+          close(fd);
+        }
+        testing::RunResult after = Ctl({"list"});
+        ASSERT_EQ(after.status, 0) << "the daemon died of early-closing clients:\n" << after.output;
+        EXPECT_THAT(after.output, HasSubstr(absl::StrCat("tid=", root_rt, " ")));
+
+        // A trickle (a byte every 300 ms) is cut off, and others are served meanwhile.
+        const int slow = ConnectDaemon();
+        ASSERT_GE(slow, 0);
+        bool cut_off = false, served_meanwhile = false;
+        for (int i = 0; i < 30 && !cut_off; ++i) {  // 9 s at most.
+          usleep(300'000);
+          cut_off = send(slow, "l", 1, MSG_NOSIGNAL) != 1;
+          if (i == 1) served_meanwhile = Ctl({"list"}).status == 0;
+        }
+        close(slow);
+        EXPECT_TRUE(cut_off) << "the daemon kept reading a trickle for 9 s";
+        EXPECT_TRUE(served_meanwhile);
+
+        // A hundred clients open at once, all answered.
+        std::vector<int> fds;
+        for (int i = 0; i < 100; ++i) {
+          const int fd = ConnectDaemon();
+          ASSERT_GE(fd, 0) << i << ": " << std::strerror(-fd);
+          ASSERT_EQ(write(fd, "li", 2), 2);
+          fds.push_back(fd);
+        }
+        int answered = 0;
+        for (int fd : fds) {
+          (void)!write(fd, "st\n", 3);
+          shutdown(fd, SHUT_WR);
+        }
+        for (int fd : fds) {
+          std::string resp;
+          char buf[4096];
+          ssize_t n;
+          while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, static_cast<size_t>(n));
+          answered += absl::EndsWith(resp, "ok\n") && resp.find(absl::StrCat("tid=", root_rt)) !=
+                                                          std::string::npos;
+          close(fd);
+        }
+        EXPECT_EQ(answered, 100);
+
+        // Not in the group: refused in one line. In it: own threads only, within the limit.
+        testing::RunResult outsider = RunAs(kNobody, kNobody, {}, {SCXPP_DEADLINECTL_BIN, "list"});
+        EXPECT_EQ(outsider.status, 1) << outsider.output;
+        EXPECT_THAT(outsider.output, HasSubstr("not allowed to use the deadline scheduler's socket"));
+        auto member = [&](std::vector<std::string> args) {
+          args.insert(args.begin(), SCXPP_DEADLINECTL_BIN);
+          return RunAs(kUser, kUser, {kRtGroup}, args);
+        };
+        testing::RunResult own = member({"admit", absl::StrCat(user_rt, ":2ms:10ms")});
+        EXPECT_EQ(own.status, 0) << own.output;
+        testing::RunResult theirs = member({"admit", absl::StrCat(getpid(), ":1ms:10ms")});
+        EXPECT_EQ(theirs.status, 1) << theirs.output;
+        EXPECT_THAT(theirs.output, HasSubstr("may register only its own threads"));
+        testing::RunResult steal = member({"release", absl::StrCat(root_rt)});
+        EXPECT_EQ(steal.status, 1) << steal.output;
+        EXPECT_THAT(steal.output, HasSubstr("may release only its own threads"));
+        testing::RunResult greedy = member({"admit", absl::StrCat(user_rt2, ":2ms:10ms")});
+        EXPECT_EQ(greedy.status, 1) << greedy.output;  // 0.2 + 0.2 CPUs > --user_cpus=0.3.
+        EXPECT_THAT(greedy.output, HasSubstr("the limit per user is 0.300"));
+        EXPECT_EQ(member({"release", absl::StrCat(user_rt)}).status, 0);
+        testing::RunResult now = member({"admit", absl::StrCat(user_rt2, ":2ms:10ms")});
+        EXPECT_EQ(now.status, 0) << now.output;
+
+        // Nothing lost: root's reservation is still there and still scheduled.
+        testing::RunResult last = Ctl({"list"});
+        EXPECT_THAT(last.output, HasSubstr(absl::StrCat("tid=", root_rt, " ")));
+        EXPECT_THAT(last.output, HasSubstr(absl::StrCat("tid=", user_rt2, " ")));
+      });
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("admitted thread ", user_rt2)));
+  for (pid_t k : {root_rt, user_rt, user_rt2}) {
+    kill(k, SIGKILL);
+    Reap(k);
+  }
+  struct stat gone {};
+  EXPECT_NE(stat("/run/scxpp-deadline.sock", &gone), 0) << "the socket outlived the daemon";
 }
 
 }  // namespace
