@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <linux/bpf.h>
 #include <unistd.h>
 
@@ -389,18 +390,30 @@ std::string FormatStatsPrometheus(const std::vector<StatDesc>& descs, const Stat
 
 absl::Status WritePrometheusFile(const std::string& path, std::string_view text) {
   if (path.empty()) return absl::InvalidArgumentError("stats: empty Prometheus file path");
-  const std::string tmp = path + ".tmp";
+  // A fresh name each time, created exclusively (mkstemp: O_CREAT | O_EXCL, which never
+  // follows a symlink): the directory is often writable by the exporter's account, and a
+  // fixed temporary name there would let it plant a link that this root process writes
+  // through. rename() then replaces the name itself, a symlink planted at `path` included.
+  // The suffix is not ".prom", so node-exporter never reads a half-written file.
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;  // Nothing of ours to remove.
+    return absl::ErrnoToStatus(
+        err, absl::StrCat("stats: creating a temporary file next to '", path, "' (", tmp,
+                          "): ", ErrnoText(err)));
+  }
   // Removes our temporary file and names the step that failed.
   auto fail = [&tmp](std::string_view what, int err) {
     unlink(tmp.c_str());
     return absl::ErrnoToStatus(err,
                                absl::StrCat("stats: ", std::string(what), ": ", ErrnoText(err)));
   };
-  // 0644: node-exporter usually runs as another user. The umask still applies.
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    const int err = errno;  // Nothing of ours to remove.
-    return absl::ErrnoToStatus(err, absl::StrCat("stats: creating '", tmp, "': ", ErrnoText(err)));
+  // 0644: node-exporter usually runs as another user (mkstemp made it 0600).
+  if (fchmod(fd, 0644) != 0) {
+    const int err = errno;
+    close(fd);
+    return fail(absl::StrCat("making '", tmp, "' readable"), err);
   }
   const char* p = text.data();
   size_t left = text.size();

@@ -176,12 +176,14 @@ std::string SanitizeMetricName(std::string_view name);
 std::string FormatStatsPrometheus(const std::vector<StatDesc>& descs, const StatsSample& sample,
                                   std::string_view scheduler_name);
 
-/// Replaces the file at `path` with `text` atomically: writes `<path>.tmp` and renames it
-/// over `path`, so a reader such as node-exporter sees the old file or the new one, never
-/// a partial one (its textfile collector reads only `*.prom`, so the `.tmp` file is not
-/// picked up). Not fsync'ed: atomic for readers, not durable across a crash, which is
-/// what metrics rewritten every interval need. The `.tmp` file is removed on failure.
-/// Two writers of the same path must not run at once (they share the `.tmp` name).
+/// Replaces the file at `path` with `text` atomically: writes a new file of a fresh name
+/// (`<path>.tmp.XXXXXX`, made by mkstemp(), so never through a symlink planted in the
+/// directory) and renames it over `path` (which replaces a symlink at `path` rather than
+/// writing through it). A reader such as node-exporter sees the old file or the new one,
+/// never a partial one (its textfile collector reads only `*.prom`, so the temporary file
+/// is not picked up). The file is 0644. Not fsync'ed: atomic for readers, not durable
+/// across a crash, which is what metrics rewritten every interval need. The temporary
+/// file is removed on failure.
 /// @return OK; kInvalidArgument for an empty path; otherwise the code absl::ErrnoToStatus
 ///         gives the failing call's errno, e.g. kNotFound (no such directory),
 ///         kPermissionDenied, kResourceExhausted (disk full); the message names the file

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -284,15 +285,46 @@ TEST(StatsPrometheusTest, WritesTheFileAtomically) {
   const std::string path = dir.path() + "/scxpp.prom";
   ASSERT_TRUE(WritePrometheusFile(path, "first 1\n").ok());
   EXPECT_EQ(ReadFile(path), "first 1\n");
-  EXPECT_FALSE(Exists(path + ".tmp"));
 
   // A rewrite replaces the whole file, even with shorter content.
   ASSERT_TRUE(WritePrometheusFile(path, "x 2\n").ok());
   EXPECT_EQ(ReadFile(path), "x 2\n");
-  EXPECT_FALSE(Exists(path + ".tmp"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator()),
+            1)
+      << "a temporary file was left behind";
   struct stat st;
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0044, 0044u) << "node-exporter must be able to read it";
+}
+
+// Its directory is usually writable by the exporter's account, and the scheduler writes as
+// root every interval: nothing planted there may redirect the write.
+TEST(StatsPrometheusTest, PlantedSymlinksAreNotFollowed) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path = dir.path() + "/scxpp.prom";
+  const std::string victim = dir.path() + "/victim";
+  std::ofstream(victim) << "precious\n";
+  // At the old fixed temporary name, and at the file itself.
+  ASSERT_EQ(symlink(victim.c_str(), (path + ".tmp").c_str()), 0);
+  ASSERT_TRUE(WritePrometheusFile(path, "a 1\n").ok());
+  EXPECT_EQ(ReadFile(victim), "precious\n");
+  EXPECT_EQ(ReadFile(path), "a 1\n");
+  const std::string other = dir.path() + "/other.prom";
+  ASSERT_EQ(symlink(victim.c_str(), other.c_str()), 0);
+  ASSERT_TRUE(WritePrometheusFile(other, "b 2\n").ok());
+  EXPECT_EQ(ReadFile(victim), "precious\n");
+  struct stat st;
+  ASSERT_EQ(lstat(other.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode)) << "the symlink was written through, not replaced";
+  // Only the planted link, the victim and the two files are left: no temporary files.
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 4);
 }
 
 TEST(StatsPrometheusTest, WriteErrorsSayWhat) {
@@ -300,7 +332,7 @@ TEST(StatsPrometheusTest, WriteErrorsSayWhat) {
   ASSERT_FALSE(dir.path().empty());
   absl::Status missing = WritePrometheusFile(dir.path() + "/no/such/dir/x.prom", "x 1\n");
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(missing.message()), HasSubstr("/no/such/dir/x.prom.tmp"));
+  EXPECT_THAT(std::string(missing.message()), HasSubstr("/no/such/dir/x.prom"));
 
   EXPECT_EQ(WritePrometheusFile("", "x").code(), absl::StatusCode::kInvalidArgument);
 
@@ -311,7 +343,12 @@ TEST(StatsPrometheusTest, WriteErrorsSayWhat) {
   absl::Status over_dir = WritePrometheusFile(target, "x 1\n");
   EXPECT_FALSE(over_dir.ok());
   EXPECT_THAT(std::string(over_dir.message()), HasSubstr("renaming"));
-  EXPECT_FALSE(Exists(target + ".tmp"));
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1) << "the temporary file was left behind";
 }
 
 TEST(StatsFormatTest, ParsesFormatNames) {
