@@ -17,6 +17,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "fmt/core.h"
+#include "lib/internal/service_notify.h"
 #include "scxpp/dsq_plan.h"
 
 ABSL_FLAG(absl::Duration, stats_interval, absl::Seconds(1),
@@ -64,6 +65,13 @@ class SignalWatch {
     sigaddset(&set_, SIGTERM);
     sigprocmask(SIG_BLOCK, &set_, &old_);
     fd_ = signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK);
+    err_ = fd_ < 0 ? errno : 0;
+  }
+  // Without the signalfd, SIGINT and SIGTERM would stay blocked and unread: nothing could
+  // stop the scheduler but SIGKILL.
+  absl::Status status() const {
+    return err_ == 0 ? absl::OkStatus()
+                     : absl::ErrnoToStatus(err_, "cannot watch for SIGINT/SIGTERM (signalfd)");
   }
   ~SignalWatch() {
     if (fd_ >= 0) close(fd_);
@@ -83,6 +91,7 @@ class SignalWatch {
  private:
   sigset_t set_{}, old_{};
   int fd_ = -1;
+  int err_ = 0;
 };
 
 // Prints one stats sample in the chosen format and rewrites the Prometheus file if asked.
@@ -199,26 +208,35 @@ int ReportStartError(const absl::Status& status) {
 
 int Run(const StartFn& start, const RunOptions& options) {
   SignalWatch signals;
+  if (absl::Status s = signals.status(); !s.ok()) return ReportStartError(s);
   // Restarts in a row. The kernel asks for one on every CPU hotplug event, so over a long
   // life a scheduler may be asked any number of times; only a restart loop — instances that
   // end again within kHealthyRun of attaching — uses up the budget.
   constexpr absl::Duration kHealthyRun = absl::Seconds(1);
   LiveState live;
-  for (int restarts = 0;;) {
+  bool restarting = false;
+  // A step that fails while restarting is a scheduler that ran and is now gone: exit 1, so
+  // that a supervisor tries again, not 2 ("never started"), which it takes as final.
+  auto start_failed = [&restarting](const absl::Status& status) -> int {
+    if (!restarting) return ReportStartError(status);
+    fmt::print(stderr, "error: restarting failed: {}\n", std::string(status.message()));
+    return kExitSchedError;
+  };
+  for (int restarts = 0;; restarting = true) {
     absl::StatusOr<std::unique_ptr<SchedulerCore>> sched = start(options.verbose);
-    if (!sched.ok()) return ReportStartError(sched.status());
+    if (!sched.ok()) return start_failed(sched.status());
     SchedulerCore& s = **sched;
     if (options.hooks.loaded) {
-      if (absl::Status h = options.hooks.loaded(s); !h.ok()) return ReportStartError(h);
+      if (absl::Status h = options.hooks.loaded(s); !h.ok()) return start_failed(h);
     }
     RestoreLiveState(options, s, live);
     std::optional<StatsReader> stats;
     if (!options.stats.empty()) {
       absl::StatusOr<StatsReader> r = StatsReader::Bind(s.object(), options.stats);
-      if (!r.ok()) return ReportStartError(r.status());
+      if (!r.ok()) return start_failed(r.status());
       stats.emplace(*std::move(r));
     }
-    if (absl::Status a = s.Attach(); !a.ok()) return ReportStartError(a);
+    if (absl::Status a = s.Attach(); !a.ok()) return start_failed(a);
     // Published before "attached" is said: whoever waits for that finds the scheduler.
     std::optional<ControlDir> control;
     if (!options.control_root.empty() &&
@@ -233,6 +251,8 @@ int Run(const StartFn& start, const RunOptions& options) {
     }
     fmt::print("scxpp: scheduler '{}' attached\n", s.name());
     std::fflush(stdout);
+    // A unit of Type=notify (packaging/systemd) is started from here on.
+    (void)NotifyServiceManager(absl::StrCat("READY=1\nSTATUS=scheduler '", s.name(), "' attached"));
     const absl::Time attached_at = absl::Now();
     if (options.hooks.attached) {
       if (absl::Status h = options.hooks.attached(s); !h.ok()) {
@@ -262,6 +282,8 @@ int Run(const StartFn& start, const RunOptions& options) {
       }
     }
     if (signo != 0) fmt::print("scxpp: {} received, detaching\n", strsignal(signo));
+    (void)NotifyServiceManager(signo != 0 ? "STOPPING=1\nSTATUS=detaching on request"
+                                          : "STATUS=the scheduler exited; reporting");
     // Final stats while the maps are still there, then detach.
     if (stats) {
       if (stats->ReadInto(&now).ok()) {
@@ -290,6 +312,7 @@ int Run(const StartFn& start, const RunOptions& options) {
       if (restarts < options.max_restarts) {
         ++restarts;
         fmt::print("scxpp: restarting '{}' as the kernel asked\n", s.name());
+        (void)NotifyServiceManager("STATUS=restarting as the kernel asked");
         // Now, not after the next attach: opening and loading again can take seconds, and
         // a log (or a supervisor) should see why the scheduler is gone in the meantime.
         std::fflush(stdout);

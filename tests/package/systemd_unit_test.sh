@@ -8,7 +8,8 @@
 # any output fails the test). It also insists that ExecStart exists; the bare
 # `scxpp-<name>` is resolved through systemd's fixed search path on a real system, so here
 # it is pointed at a stand-in executable. Also checks the settings the deployment relies
-# on: restart on failure, stats to the journal, SIGINT to detach.
+# on: restart on failure, stats to the journal, SIGINT to detach, readiness once attached
+# (Type=notify), and no race with the scx project's scheduler services.
 set -eu
 unit=$1 work=$2
 shift 2
@@ -20,7 +21,8 @@ sed "s|^ExecStart=scxpp-%i|ExecStart=$work/stand-in|" "$unit" >"$work/scxpp@.ser
 grep -q "^ExecStart=$work/stand-in --stats_interval" "$work/scxpp@.service" ||
   { echo "FAIL: ExecStart is not 'scxpp-%i --stats_interval=...'"; exit 1; }
 for key in "Restart=on-failure" "RestartPreventExitStatus=2" "KillSignal=SIGINT" \
-           "StandardOutput=journal" "ConditionPathIsDirectory=/sys/kernel/sched_ext"; do
+           "StandardOutput=journal" "ConditionPathIsDirectory=/sys/kernel/sched_ext" \
+           "Type=notify" "Conflicts=scx.service scx_loader.service"; do
   grep -qx "$key" "$unit" || { echo "FAIL: the unit lacks $key"; exit 1; }
 done
 for name in "$@"; do

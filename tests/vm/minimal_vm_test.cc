@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The minimal scheduler, loaded into a real sched_ext kernel (run inside scripts/vm-run).
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -106,6 +112,43 @@ TEST_F(MinimalVmTest, RejectsBadFlagBeforeAttaching) {
   EXPECT_EQ(*r.status, 2);
   EXPECT_THAT(r.output, HasSubstr("--slice_us=0 is out of range"));
   EXPECT_EQ(ReadFileTrimmed(kState), "disabled");
+}
+
+// Under systemd (Type=notify, packaging/systemd): READY=1 is sent once the scheduler is
+// attached, STOPPING=1 when it is asked to detach.
+TEST_F(MinimalVmTest, TellsTheServiceManagerWhenAttachedAndWhenStopping) {
+  const std::string path = "/tmp/notify.sock";
+  unlink(path.c_str());
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  // Everything that arrives within `timeout`, messages joined by '|'.
+  auto receive = [fd](absl::Duration timeout) {
+    std::string got;
+    const absl::Time end = absl::Now() + timeout;
+    while (absl::Now() < end) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buf[512];
+      const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      if (n > 0) absl::StrAppend(&got, got.empty() ? "" : "|", absl::string_view(buf, n));
+    }
+    return got;
+  };
+  setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  Subprocess sched({SCXPP_MINIMAL_BIN, "--stats_interval=0"});
+  unsetenv("NOTIFY_SOCKET");
+  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
+  EXPECT_THAT(receive(absl::Seconds(1)),
+              HasSubstr("READY=1\nSTATUS=scheduler 'minimal' attached"));
+  sched.Signal(SIGINT);
+  std::optional<int> status = sched.Wait(absl::Seconds(30));
+  EXPECT_EQ(status, 0) << sched.output();
+  EXPECT_THAT(receive(absl::Milliseconds(200)), HasSubstr("STOPPING=1"));
+  close(fd);
+  unlink(path.c_str());
 }
 
 }  // namespace
