@@ -56,6 +56,13 @@
  * right for tens of CPUs; beyond that, shard the queue per LLC and balance between shards.
  * Weights are sampled when CPU time is charged, so a share change applies from the next slice
  * on. At most FAIRSHARE_MAX_CAPPED cgroups may have a cpu.max quota at a time.
+ *
+ * Other users' cgroups. Where the cpu controller is delegated, ordinary users make cgroups,
+ * and the table and the parking queues are shared by all. A cgroup that cannot be tracked
+ * (the table is full, its owner has user_cgroups in it, its parent is not tracked) is left
+ * out and its tasks count as its nearest tracked ancestor: a new cgroup must never be an
+ * error, which would eject the scheduler. One non-root owner's caps take at most user_capped
+ * parking queues.
  */
 #include <scxpp/bpf/scxpp.bpf.h>
 #include <scxpp/bpf/starvation.bpf.h>
@@ -115,6 +122,24 @@ struct {
 volatile u64 override_gen;
 static u64 override_seen;
 
+/*
+ * Per non-root owner of cgroup directories (a user whose subtree systemd delegated): how many
+ * of its cgroups are in the table and how many have a parking queue. The tunables
+ * user_cgroups and user_capped bound both, so one user's mkdir loop cannot fill the table
+ * for everyone (nor, full, eject the scheduler), nor take every parking queue. Root's
+ * cgroups are not counted. An owner that does not fit in this map is over its limits.
+ */
+struct owner_count {
+	s64 cgroups;
+	s64 capped;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FAIRSHARE_MAX_OWNERS);
+	__type(key, u32);
+	__type(value, struct owner_count);
+} fairshare_owners SEC(".maps");
+
 /* Which cgroup owns each parking queue (0 = free), and how many are owned. */
 static u64 slot_owner[FAIRSHARE_MAX_CAPPED];
 static s32 nr_capped;
@@ -150,6 +175,60 @@ static __always_inline struct fairshare_cgroup *cg_lookup(u64 id)
 static __always_inline u64 cg_id(struct cgroup *cgrp)
 {
 	return cgrp->kn->id;
+}
+
+struct cgroup *bpf_cgroup_ancestor(struct cgroup *cgrp, int level) __ksym;
+struct cgroup *bpf_cgroup_from_id(u64 cgid) __ksym;
+void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
+
+/* Who owns @cgrp's directory: the creator of one made by a non-root user (0: root). */
+static __always_inline u32 cg_owner(struct cgroup *cgrp)
+{
+	return BPF_CORE_READ(cgrp, kn, iattr, ia_uid.val); /* no iattr: root's, reads 0 */
+}
+
+/* @uid's counts, created on first use; NULL when the map is full. */
+static struct owner_count *owner_counts(u32 uid)
+{
+	struct owner_count zero = {}, *oc = bpf_map_lookup_elem(&fairshare_owners, &uid);
+
+	if (oc)
+		return oc;
+	bpf_map_update_elem(&fairshare_owners, &uid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&fairshare_owners, &uid);
+}
+
+/*
+ * The id of the nearest cgroup at or above cgroup @id (at @level) that is in the table (0:
+ * none). A task is charged there: a cgroup left out of the table counts as part of its
+ * tracked ancestor. By id, not by pointer: a cgroup pointer passed to a subprogram is no
+ * longer trusted, and bpf_cgroup_ancestor() needs a trusted one.
+ */
+static u64 tracked_id(u64 id, s32 level)
+{
+	struct cgroup *cg, *anc;
+	u32 i;
+
+	if (cg_lookup(id))
+		return id;
+	cg = bpf_cgroup_from_id(id);
+	if (!cg)
+		return 0;
+	id = 0;
+	bpf_for(i, 0, FAIRSHARE_MAX_DEPTH) {
+		if (--level < 0)
+			break;
+		anc = bpf_cgroup_ancestor(cg, level);
+		if (!anc)
+			break;
+		id = cg_id(anc);
+		bpf_cgroup_release(anc);
+		if (cg_lookup(id))
+			break;
+		id = 0;
+	}
+	bpf_cgroup_release(cg);
+	return id;
 }
 
 /* Add @w to cgroup @id's sum; a cgroup that becomes active adds its weight to its parent's. */
@@ -453,7 +532,7 @@ void SCXPP_OPS(fairshare_cgroup_move, struct task_struct *p, struct cgroup *from
 
 	if (!tctx)
 		return;
-	tctx->cgid = cg_id(to);
+	tctx->cgid = tracked_id(cg_id(to), to->level);
 	if (tctx->counted_cgid) { /* move its weight along */
 		uncount_task(tctx);
 		count_task(p, tctx);
@@ -464,19 +543,45 @@ void SCXPP_OPS(fairshare_cgroup_move, struct task_struct *p, struct cgroup *from
 /* Give @c a parking queue if it has a quota and none yet. */
 static void claim_slot(u64 id, struct fairshare_cgroup *c)
 {
+	struct owner_count *oc = NULL;
 	u32 i;
 
 	if (!c->quota_ns || c->slot != NO_SLOT)
 		return;
+	if (c->owner_uid) {
+		oc = owner_counts(c->owner_uid);
+		if (!oc || oc->capped >= scxpp_tunable(USER_CAPPED)) {
+			scxpp_stat_inc(SCXPP_STAT_USER_NO_SLOT); /* its owner's share of queues is used */
+			c->quota_ns = 0;
+			return;
+		}
+	}
 	bpf_for(i, 0, FAIRSHARE_MAX_CAPPED) {
 		if (__sync_val_compare_and_swap(&slot_owner[i], 0, id) == 0) {
 			c->slot = i;
 			__sync_fetch_and_add(&nr_capped, 1);
+			if (oc)
+				__sync_fetch_and_add(&oc->capped, 1);
 			return;
 		}
 	}
 	scxpp_stat_inc(SCXPP_STAT_NO_SLOT); /* too many capped cgroups: this one is not capped */
 	c->quota_ns = 0;
+}
+
+/* Give @c's parking queue back. */
+static void release_slot(struct fairshare_cgroup *c)
+{
+	struct owner_count *oc;
+	s32 slot = c->slot;
+
+	if (slot < 0 || slot >= FAIRSHARE_MAX_CAPPED)
+		return;
+	c->slot = NO_SLOT;
+	slot_owner[slot] = 0;
+	__sync_fetch_and_sub(&nr_capped, 1);
+	if (c->owner_uid && (oc = bpf_map_lookup_elem(&fairshare_owners, &c->owner_uid)))
+		__sync_fetch_and_sub(&oc->capped, 1);
 }
 
 static void set_bandwidth(u64 id, struct fairshare_cgroup *c, u64 period_us, u64 quota_us)
@@ -524,19 +629,38 @@ s32 SCXPP_OPS_SLEEPABLE(fairshare_cgroup_init, struct cgroup *cgrp,
 	};
 	u64 id = cg_id(cgrp);
 	struct fairshare_cgroup *cp;
+	struct owner_count *oc = NULL;
 
 	if (cgrp->level > 0)
 		c.parent_id = cgrp->self.parent->cgroup->kn->id;
 	c.contrib = c.weight;
 	c.cpu_weight = c.weight;
-	if (bpf_map_update_elem(&fairshare_cgroups, &id, &c, BPF_ANY)) {
-		scxpp_error("cgroup table full (%d entries): raise FAIRSHARE_MAX_CGROUPS",
-			    FAIRSHARE_MAX_CGROUPS);
-		return -ENOMEM;
+	c.owner_uid = cg_owner(cgrp);
+	/*
+	 * A cgroup is left out of the table, and its tasks count as its nearest tracked
+	 * ancestor's (tracked_id()), when the table is full, when its owner has user_cgroups in
+	 * it, or when its parent is left out (the weight walks go up by parent_id). Refusing
+	 * it instead would fail the mkdir, and an error would eject the scheduler: one user's
+	 * loop of mkdirs in a delegated subtree did. The level-1 check skips the root, which
+	 * need not be in the table.
+	 */
+	if (cgrp->level > 1 && !cg_lookup(c.parent_id))
+		goto untracked;
+	if (c.owner_uid) {
+		oc = owner_counts(c.owner_uid);
+		if (!oc || oc->cgroups >= scxpp_tunable(USER_CGROUPS))
+			goto untracked;
 	}
+	if (bpf_map_update_elem(&fairshare_cgroups, &id, &c, BPF_ANY))
+		goto untracked;
+	if (oc)
+		__sync_fetch_and_add(&oc->cgroups, 1);
 	cp = cg_lookup(id);
 	if (cp && bpf_core_field_exists(args->bw_quota_us))
 		set_cpu_max(id, cp, args->bw_period_us, args->bw_quota_us);
+	return 0;
+untracked:
+	scxpp_stat_inc(SCXPP_STAT_UNTRACKED);
 	return 0;
 }
 
@@ -544,11 +668,13 @@ void SCXPP_OPS_SLEEPABLE(fairshare_cgroup_exit, struct cgroup *cgrp)
 {
 	u64 id = cg_id(cgrp);
 	struct fairshare_cgroup *c = cg_lookup(id);
+	struct owner_count *oc;
 
-	if (c && c->slot >= 0 && c->slot < FAIRSHARE_MAX_CAPPED) {
-		slot_owner[c->slot] = 0;
-		__sync_fetch_and_sub(&nr_capped, 1);
-	}
+	if (!c)
+		return;
+	release_slot(c);
+	if (c->owner_uid && (oc = bpf_map_lookup_elem(&fairshare_owners, &c->owner_uid)))
+		__sync_fetch_and_sub(&oc->cgroups, 1);
 	bpf_map_delete_elem(&fairshare_cgroups, &id);
 }
 
@@ -653,11 +779,8 @@ static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
 		}
 		bpf_rcu_read_unlock();
 maybe_free:
-		if (!c->quota_ns && !scx_bpf_dsq_nr_queued(PARK_DSQ(i))) {
-			c->slot = NO_SLOT;
-			slot_owner[i] = 0;
-			__sync_fetch_and_sub(&nr_capped, 1);
-		}
+		if (!c->quota_ns && !scx_bpf_dsq_nr_queued(PARK_DSQ(i)))
+			release_slot(c);
 	}
 	/* Nothing capped: wake rarely (each wakeup is an interrupt on some CPU). */
 	bpf_timer_start(timer, nr_capped > 0 ? bw_tick_ns : BW_IDLE_TICK_NS, 0);
@@ -697,7 +820,7 @@ s32 SCXPP_OPS_SLEEPABLE(fairshare_init_task, struct task_struct *p,
 
 	if (!tctx)
 		return -ENOMEM;
-	tctx->cgid = args->cgroup ? cg_id(args->cgroup) : 0;
+	tctx->cgid = args->cgroup ? tracked_id(cg_id(args->cgroup), args->cgroup->level) : 0;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #define FAIRSHARE_MAX_CGROUPS 16384 /* entries of the cgroup table */
 #define FAIRSHARE_MAX_CAPPED 64     /* cgroups with a cpu.max quota at once */
 #define FAIRSHARE_MAX_DEPTH 16      /* cgroup levels walked; deeper ones count as their ancestor */
+#define FAIRSHARE_MAX_OWNERS 4096   /* distinct non-root owners of cgroups counted */
 
 /* One cgroup, keyed by its id (the inode number of its cgroup2 directory). */
 struct fairshare_cgroup {
@@ -29,7 +30,7 @@ struct fairshare_cgroup {
 	__u64 cpu_max_period_us; /* the kernel's cpu.max (quota_ns differs while overridden) */
 	__u64 cpu_max_quota_us;  /* 0 = max */
 	__u32 ovr_weight;    /* run-time override (scxppctl table fairshare tenants), 0 = none */
-	__u32 pad;
+	__u32 owner_uid;     /* who owns its directory (0: root); counts toward that uid's limits */
 	__u64 ovr_period_us;
 	__u64 ovr_quota_us;  /* 0 = no cap override */
 };
@@ -59,6 +60,11 @@ struct fairshare_bw {
 	X(MOVES, "moves", "tasks moved between cgroups")                                    \
 	X(WEIGHT_CHANGES, "weight_changes", "cpu.weight changes seen")                      \
 	X(NO_SLOT, "no_slot", "cpu.max quotas ignored: more than FAIRSHARE_MAX_CAPPED cgroups") \
+	X(USER_NO_SLOT, "user_no_slot",                                                      \
+	  "cpu.max quotas ignored: their owner (not root) has user_capped capped cgroups")    \
+	X(UNTRACKED, "untracked",                                                            \
+	  "cgroups not in the table (full, over user_cgroups, or under one not in it): their " \
+	  "tasks count as the nearest ancestor's")                                           \
 	X(RESCUED, "rescued", "tasks run ahead of vtime order: queued longer than max_wait_ms") \
 	X(RCU_FIRST, "rcu_first", "preempted RCU readers put first to finish their section") \
 	X(YIELDS, "yields", "sched_yield() calls, each charged as a full slice")
@@ -73,7 +79,11 @@ SCXPP_STATS_ENUM(fairshare_stat, FAIRSHARE_STATS);
 	X(BW_TICK_US, "bw_tick_us", 1000, 100, 100000,                                       \
 	  "how often throttled cgroups are checked for the end of their period (us)")        \
 	X(MAX_WAIT_MS, "max_wait_ms", 1000, 100, 10000,                                      \
-	  "longest a task waits in the fair queue before it runs ahead of vtime order (ms)")
+	  "longest a task waits in the fair queue before it runs ahead of vtime order (ms)")  \
+	X(USER_CGROUPS, "user_cgroups", 1024, 0, FAIRSHARE_MAX_CGROUPS,                      \
+	  "most cgroups one non-root owner (a delegated subtree) may have in the table")      \
+	X(USER_CAPPED, "user_capped", 8, 0, FAIRSHARE_MAX_CAPPED,                            \
+	  "most cgroups one non-root owner may have cpu.max enforced for at once")
 
 SCXPP_TUNABLES_ENUM(fairshare_tunable, FAIRSHARE_TUNABLES);
 

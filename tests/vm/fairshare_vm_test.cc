@@ -3,6 +3,7 @@
 // cpu.max caps with the rest absorbed, a cap written while running, an idle tenant's return,
 // cgroup churn under load
 // without leaks, a yield charged as a slice, and bad flags refused before attaching.
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -351,6 +352,146 @@ TEST_F(FairshareVmTest, YieldCedesTheSlice) {
          yield_ns / 1e6, 100 * hog_part);
   EXPECT_GE(hog_part, 0.6) << "the yielders kept the hog off its CPU\n" << out;
   EXPECT_GT(FinalStat(out, "yields"), 0) << out;
+}
+
+// A cgroup subtree delegated to `uid` the way systemd delegates one to user@.service: the
+// directory and the files that let its owner create and populate children are its own.
+std::string Delegate(const std::string& name, uid_t uid) {
+  const std::string dir = std::string(kCg) + "/" + name;
+  mkdir(dir.c_str(), 0755);
+  WriteFile(std::string(kCg) + "/cgroup.subtree_control", "+cpu");
+  WriteFile(dir + "/cgroup.subtree_control", "+cpu");
+  for (const char* f : {"", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control"}) {
+    EXPECT_EQ(chown((dir + f).c_str(), uid, uid), 0) << dir << f;
+  }
+  return dir;
+}
+
+// Runs `body` in a child as `uid`; returns its exit status (99: could not drop privileges).
+template <typename Body>
+int AsUser(uid_t uid, Body body) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setresgid(uid, uid, uid) != 0 ||
+        setresuid(uid, uid, uid) != 0) {
+      _exit(99);
+    }
+    _exit(body());
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+// Makes `n` children c0..c<n-1> of `dir` as `uid`; returns how many it made.
+int MakeChildrenAs(uid_t uid, const std::string& dir, int n) {
+  int made = 0;
+  AsUser(uid, [&] {
+    for (int i = 0; i < n; ++i) {
+      if (mkdir(absl::StrCat(dir, "/c", i).c_str(), 0755) != 0) break;
+    }
+    return 0;
+  });
+  for (int i = 0; i < n; ++i) {
+    struct stat st {};
+    if (stat(absl::StrCat(dir, "/c", i).c_str(), &st) == 0) ++made;
+  }
+  return made;
+}
+
+void RemoveChildren(const std::string& dir, int n) {
+  for (int i = n - 1; i >= 0; --i) rmdir(absl::StrCat(dir, "/c", i).c_str());
+  rmdir(dir.c_str());
+}
+
+// `n` cgroups made as `uid` in a subtree delegated to it, under fairshare with `flags`; a
+// task of the user's in the last one. Returns fairshare's output; fails if it was ejected,
+// if a cgroup could not be made or if the task did not run.
+std::string Flood(const std::string& name, uid_t uid, int n, std::vector<std::string> flags) {
+  const std::string dir = Delegate(name, uid);
+  int made = 0;
+  long hog_ns = -1;
+  std::string out = WithScheduler(SCXPP_FAIRSHARE_BIN, flags, [&] {
+    made = MakeChildrenAs(uid, dir, n);
+    ASSERT_EQ(ReadFileTrimmed("/sys/kernel/sched_ext/state"), "enabled")
+        << "ejected after " << made << " cgroups";
+    const std::string last = absl::StrCat(dir, "/c", n - 1);
+    const pid_t hog = fork();
+    if (hog == 0) {
+      std::ofstream(last + "/cgroup.procs") << getpid();  // As root: from outside the subtree.
+      if (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) _exit(99);
+      for (;;) asm volatile("");
+    }
+    sleep(2);
+    hog_ns = RunNs(hog);
+    EXPECT_EQ(ReadFileTrimmed(last + "/cgroup.procs"), absl::StrCat(hog));
+    kill(hog, SIGKILL);
+    waitpid(hog, nullptr, 0);
+  });
+  const absl::Time start = absl::Now();
+  RemoveChildren(dir, n);
+  printf("%d cgroups made as uid %u; removed in %.1f s; a task in the last one ran %.0f ms\n",
+         made, uid, absl::ToDoubleSeconds(absl::Now() - start), hog_ns / 1e6);
+  EXPECT_EQ(made, n);
+  EXPECT_GT(hog_ns, 200'000'000L) << "a task in an untracked cgroup did not run";
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("table full")));
+  return out;
+}
+
+// More cgroups than anyone should track, made by an ordinary user in its delegated subtree:
+// past --user_cgroups they are left out of the table (counted in `untracked`), their tasks
+// count as the nearest ancestor in it, and fairshare stays attached. Then the table itself
+// full (the per-user limit lifted; cpu.max off, so that kernels before 6.17 do not spend the
+// run watching 16,000 cpu.max files). Before, the 16,383rd mkdir ejected fairshare ("cgroup
+// table full").
+TEST_F(FairshareVmTest, OrdinaryUserCannotFillTheCgroupTable) {
+  constexpr int kChildren = 20000;
+  const std::string limited = Flood("fs-deleg", 1000, kChildren, {});
+  EXPECT_GE(FinalStat(limited, "untracked"), kChildren - 1024) << limited;
+  const std::string full =
+      Flood("fs-full", 1002, kChildren, {"--user_cgroups=16384", "--bandwidth=false"});
+  EXPECT_GE(FinalStat(full, "untracked"), kChildren - 16384) << full;
+}
+
+// One user's cgroups take at most --user_cgroups table entries and --user_capped parking
+// queues: after it capped 70 of its cgroups (more than the 64 queues), root's cap still holds.
+TEST_F(FairshareVmTest, OrdinaryUserCannotTakeEveryCap) {
+  constexpr uid_t kUser = 1001;
+  constexpr int kChildren = 1100, kCapped = 70;
+  const std::string dir = Delegate("fs-caps", kUser);
+  const std::string capped = std::string(kCg) + "/fs-rootcap";
+  mkdir(capped.c_str(), 0755);
+  int made = 0, cap_failures = -1;
+  std::string out = WithScheduler(SCXPP_FAIRSHARE_BIN, {}, [&] {
+    made = MakeChildrenAs(kUser, dir, kChildren);
+    cap_failures = AsUser(kUser, [&] {
+      int failed = 0;
+      for (int i = 0; i < kCapped; ++i) {
+        std::ofstream f(absl::StrCat(dir, "/c", i, "/cpu.max"));
+        f << "50000 100000";
+        f.close();
+        failed += !f.good();
+      }
+      return failed;
+    });
+    sleep(1);  // Before 6.17 fairshare reads cpu.max itself (inotify), then the timer applies.
+    WriteFile(capped + "/cpu.max", "20000 100000");
+    const pid_t hog = Hog(capped);
+    sleep(4);
+    kill(hog, SIGKILL);
+    waitpid(hog, nullptr, 0);
+  });
+  RemoveChildren(dir, kChildren);
+  rmdir(capped.c_str());
+  EXPECT_EQ(made, kChildren);
+  EXPECT_EQ(cap_failures, 0);
+  EXPECT_GE(FinalStat(out, "untracked"), kChildren + 1 - 1024) << out;
+  // Each cap read beyond the owner's 8 is refused (before 6.17 fairshare reads the files in
+  // passes, and the last ones written may not have been read yet).
+  EXPECT_GE(FinalStat(out, "user_no_slot"), kCapped / 2) << out;
+  // Root's 0.2-CPU cap is enforced: its hog is throttled about every 100 ms period (before
+  // 6.17, from when fairshare has read the file: after a scan of the user's 1,100 cgroups).
+  EXPECT_GE(FinalStat(out, "throttles"), 10) << out;
 }
 
 TEST_F(FairshareVmTest, BadFlagsAreRefusedBeforeAttaching) {
