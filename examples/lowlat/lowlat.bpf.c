@@ -71,10 +71,12 @@ static __always_inline u64 crit_max_burst_ns(void)
 }
 
 /*
- * Explicit selectors: tasks, command names and cgroups that are critical whatever they do.
+ * Explicit selectors: tasks, command names (of one uid's threads, or anyone's) and cgroups
+ * that are critical whatever they do.
  * Filled by main.cc from --pid/--comm/--cgroup, and changed while lowlat runs with
  * `scxppctl table lowlat critical_pids add 1234` (the maps are pinned; see main.cc). A
- * change applies from the task's next wakeup. Values are 1 (membership only).
+ * change applies from the task's next wakeup. Values: 1 for pids and cgroups (membership
+ * only); for a command name, the real uid its threads must have (or LOWLAT_ANY_UID).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -152,14 +154,20 @@ static bool selected_explicitly(struct task_struct *p)
 {
 	char comm[16];
 	u32 pid = p->pid;
+	u64 *want_uid;
 
 	if (scxpp_tunable(NICE_CRITICAL) && p->scx.weight > SCXPP_WEIGHT_DFL)
 		return true;
 	if (bpf_map_lookup_elem(&crit_pids, &pid))
 		return true;
-	/* The kernel keeps comm NUL-padded to 16 bytes: the key as userspace writes it. */
+	/*
+	 * The kernel keeps comm NUL-padded to 16 bytes: the key as userspace writes it. Anyone
+	 * can name a thread anything, so a name selects only the threads of the uid it was given
+	 * for (LOWLAT_ANY_UID: anyone's, when the administrator says so).
+	 */
 	if (bpf_probe_read_kernel(comm, sizeof(comm), p->comm) == 0 &&
-	    bpf_map_lookup_elem(&crit_comms, comm))
+	    (want_uid = bpf_map_lookup_elem(&crit_comms, comm)) &&
+	    (*want_uid == LOWLAT_ANY_UID || *want_uid == BPF_CORE_READ(p, real_cred, uid.val)))
 		return true;
 	if (bpf_ksym_exists(scx_bpf_task_cgroup)) {
 		struct cgroup *cgrp = scx_bpf_task_cgroup(p);
@@ -436,6 +444,20 @@ s32 SCXPP_OPS_SLEEPABLE(lowlat_init_task, struct task_struct *p, struct scx_init
 	return scxpp_task_ctx_create(p) ? 0 : -ENOMEM;
 }
 
+/*
+ * A pid selector names one thread: when it exits, the entry goes with it, or the next thread
+ * given that pid (any user's) would inherit critical treatment. ops.exit_task also runs for
+ * every live task when the scheduler is unloaded; those are not exiting and keep their
+ * entries (the runner carries the table over a restart).
+ */
+void SCXPP_OPS(lowlat_exit_task, struct task_struct *p, struct scx_exit_task_args *args)
+{
+	u32 pid = p->pid;
+
+	if ((p->flags & SCXPP_PF_EXITING) && !bpf_map_delete_elem(&crit_pids, &pid))
+		scxpp_stat_inc(SCXPP_STAT_PIDS_EXITED);
+}
+
 /* No task waits in the fair queue longer than --max_wait_ms (starvation.bpf.h). */
 static void guard_fair_queue(void)
 {
@@ -469,6 +491,7 @@ SCXPP_OPS_DEFINE(lowlat_ops,
 		 .enable = (void *)lowlat_enable,
 		 .disable = (void *)lowlat_disable,
 		 .init_task = (void *)lowlat_init_task,
+		 .exit_task = (void *)lowlat_exit_task,
 		 .init = (void *)lowlat_init,
 		 .exit = (void *)lowlat_exit,
 		 .name = "lowlat");

@@ -23,9 +23,13 @@
 	X(CPU_BOUND, "cpu_bound", "critical tasks demoted for running 4x the burst limit (+ a tick)") \
 	X(QUEUED, "queued", "non-critical tasks queued by weighted vtime")                 \
 	X(RESCUED, "rescued", "tasks run ahead of vtime order: queued longer than max_wait_ms") \
-	X(RCU_FIRST, "rcu_first", "preempted RCU readers put first to finish their section")
+	X(RCU_FIRST, "rcu_first", "preempted RCU readers put first to finish their section") \
+	X(PIDS_EXITED, "pids_exited", "pid selectors removed because their thread exited")
 
 SCXPP_STATS_ENUM(lowlat_stat, LOWLAT_STATS);
+
+/* critical_comms' value: the real uid a thread of that name must have, or this for any. */
+#define LOWLAT_ANY_UID (1ULL << 32)
 
 /* Live tunables (scxppctl set lowlat KEY VALUE): id, name, default, min, max, description. */
 #define LOWLAT_TUNABLES(X)                                                                   \

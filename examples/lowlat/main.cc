@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // lowlat: wakeup latency for audio and trading workloads. See lowlat.bpf.c for the policy.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -27,7 +29,9 @@
 ABSL_FLAG(std::vector<std::string>, pid, {},
           "Thread ids to treat as latency-critical, comma-separated (--pid=12,34).");
 ABSL_FLAG(std::vector<std::string>, comm, {},
-          "Command names (<= 15 chars) to treat as critical, comma-separated.");
+          "Command names (<= 15 chars) to treat as critical, comma-separated, each as "
+          "NAME (root's threads), NAME:UID (that user's) or NAME:any (anyone's: any user "
+          "can name a thread so).");
 ABSL_FLAG(std::vector<std::string>, cgroup, {},
           "cgroup v2 paths (e.g. /sys/fs/cgroup/audio) whose tasks are critical, "
           "comma-separated.");
@@ -54,8 +58,11 @@ std::vector<scxpp::TableDesc> Tables() {
   return {
       {"critical_pids", "threads that are latency-critical whatever they do", scxpp::KeyKind::kPid,
        {}, "crit_pids", {}},
-      {"critical_comms", "command names whose threads are latency-critical",
-       scxpp::KeyKind::kComm, {}, "crit_comms", {}},
+      {"critical_comms", "command names whose threads (of one uid) are latency-critical",
+       scxpp::KeyKind::kComm,
+       {{"uid", "the real uid a thread of this name must have (4294967296: any uid)", 0, 0,
+         LOWLAT_ANY_UID}},
+       "crit_comms", {}},
       {"critical_cgroups", "cgroups whose tasks are latency-critical", scxpp::KeyKind::kCgroup,
        {}, "crit_cgroups", {}},
   };
@@ -66,7 +73,22 @@ struct Selection {
   const char* flag;
   size_t table;  // Index in Tables().
   std::vector<scxpp::TableKey> keys;
+  std::vector<std::vector<uint64_t>> fields;  // Per key; empty: the table's defaults.
 };
+
+// --comm's NAME[:UID|:any] -> the name and the uid field.
+absl::StatusOr<std::pair<std::string, uint64_t>> ParseCommSelector(const std::string& v) {
+  const size_t colon = v.rfind(':');
+  if (colon == std::string::npos) return std::make_pair(v, uint64_t{0});
+  const std::string who = v.substr(colon + 1);
+  uint32_t uid = 0;
+  if (who == "any") return std::make_pair(v.substr(0, colon), LOWLAT_ANY_UID);
+  if (!absl::SimpleAtoi(who, &uid)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", v, "': after ':' give a uid or 'any' (NAME, NAME:1000 or NAME:any)"));
+  }
+  return std::make_pair(v.substr(0, colon), uint64_t{uid});
+}
 
 absl::StatusOr<std::vector<Selection>> ParseSelectors() {
   std::vector<Selection> out = {{"--pid", 0, {}}, {"--comm", 1, {}}, {"--cgroup", 2, {}}};
@@ -76,15 +98,77 @@ absl::StatusOr<std::vector<Selection>> ParseSelectors() {
                                   scxpp::KeyKind::kCgroup};
   for (size_t i = 0; i < out.size(); ++i) {
     for (const std::string& v : values[i]) {
-      absl::StatusOr<scxpp::TableKey> k = scxpp::ParseTableKey(kinds[i], v);
+      std::string text = v;
+      std::vector<uint64_t> fields;
+      if (kinds[i] == scxpp::KeyKind::kComm) {
+        absl::StatusOr<std::pair<std::string, uint64_t>> c = ParseCommSelector(v);
+        if (!c.ok()) return absl::InvalidArgumentError(absl::StrCat("--comm: ", c.status().message()));
+        text = c->first;
+        fields = {c->second};
+      }
+      absl::StatusOr<scxpp::TableKey> k = scxpp::ParseTableKey(kinds[i], text);
       if (!k.ok()) {
         return absl::Status(k.status().code(), absl::StrCat(out[i].flag, ": ", k.status().message()));
       }
       out[i].keys.push_back(*k);
+      out[i].fields.push_back(std::move(fields));
     }
   }
   return out;
 }
+
+// A --cgroup selector is stored by cgroup id (the directory's inode); a cgroup removed and
+// made again under the same path has a new id, and the old one would silently match
+// nothing. Once a second the paths are checked: a new id replaces the old one in the table
+// (said on stdout), a path that is gone is reported once. A selector removed with scxppctl
+// is no longer followed.
+class CgroupFollower {
+ public:
+  explicit CgroupFollower(const std::vector<std::string>& paths) {
+    for (const std::string& p : paths) {
+      absl::StatusOr<scxpp::TableKey> k = scxpp::ParseTableKey(scxpp::KeyKind::kCgroup, p);
+      if (k.ok()) entries_.push_back({p, k->id, false});
+    }
+  }
+
+  void Poll(scxpp::SchedulerBase& s) {
+    if (++polls_ % 10 != 0 || entries_.empty()) return;  // The runner polls every 100 ms.
+    bpf_map* map = bpf_object__find_map_by_name(s.object(), "crit_cgroups");
+    if (map == nullptr) return;
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      uint64_t v = 0;
+      if (bpf_map_lookup_elem(bpf_map__fd(map), &it->id, &v) != 0) {
+        it = entries_.erase(it);  // Removed at run time: not ours to put back.
+        continue;
+      }
+      absl::StatusOr<scxpp::TableKey> now = scxpp::ParseTableKey(scxpp::KeyKind::kCgroup, it->path);
+      if (!now.ok() && !it->reported) {
+        std::printf("lowlat: warning: --cgroup %s is gone; it selects nothing until it is made "
+                    "again\n", it->path.c_str());
+        it->reported = true;
+      } else if (now.ok() && now->id != it->id &&
+                 scxpp::PutTableEntry(s, Tables()[2], *now).ok()) {
+        bpf_map_delete_elem(bpf_map__fd(map), &it->id);
+        std::printf("lowlat: --cgroup %s was made again (id %llu, was %llu): following it\n",
+                    it->path.c_str(), static_cast<unsigned long long>(now->id),
+                    static_cast<unsigned long long>(it->id));
+        it->id = now->id;
+        it->reported = false;
+      }
+      std::fflush(stdout);
+      ++it;
+    }
+  }
+
+ private:
+  struct Entry {
+    std::string path;
+    uint64_t id;
+    bool reported;
+  };
+  std::vector<Entry> entries_;
+  unsigned polls_ = 0;
+};
 
 }  // namespace
 
@@ -95,6 +179,7 @@ int main(int argc, char** argv) {
   if (!sel.ok()) return scxpp::internal::ReportStartError(sel.status());
   absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();
   if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());
+  CgroupFollower cgroups(absl::GetFlag(FLAGS_cgroup));
 
   return scxpp::RunWithFlags<lowlat>(
       &lowlat__open_opts,
@@ -118,12 +203,15 @@ int main(int argc, char** argv) {
       scxpp::RunHooks{.loaded = [&](scxpp::SchedulerBase& s) -> absl::Status {
         const std::vector<scxpp::TableDesc> tables = Tables();
         for (const Selection& sl : *sel) {
-          for (const scxpp::TableKey& k : sl.keys) {
-            if (absl::Status st = scxpp::PutTableEntry(s, tables[sl.table], k); !st.ok()) {
+          for (size_t i = 0; i < sl.keys.size(); ++i) {
+            const scxpp::TableKey& k = sl.keys[i];
+            if (absl::Status st = scxpp::PutTableEntry(s, tables[sl.table], k, sl.fields[i]);
+                !st.ok()) {
               return absl::Status(st.code(), absl::StrCat(sl.flag, ": ", st.message()));
             }
           }
         }
         return absl::OkStatus();
-      }});
+      },
+                       .poll = [&](scxpp::SchedulerBase& s) { cgroups.Poll(s); }});
 }

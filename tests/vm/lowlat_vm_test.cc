@@ -4,6 +4,7 @@
 // selectors are refused before anything is attached.
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,13 +43,14 @@ void Spin(long us) {
 }
 
 // A child that wakes every `period_us` and runs `work_us`, for `periodic_ms`, then spins
-// for `spin_ms`; named `comm`. Returns its pid.
+// for `spin_ms`; named `comm`, in `cgroup` if given, as user `uid` if not 0. Returns its pid.
 pid_t StartChild(const char* comm, long period_us, long work_us, long periodic_ms, long spin_ms,
-                 const std::string& cgroup = "") {
+                 const std::string& cgroup = "", uid_t uid = 0) {
   pid_t pid = fork();
   if (pid != 0) return pid;
   prctl(PR_SET_NAME, comm);
   if (!cgroup.empty()) std::ofstream(cgroup + "/cgroup.procs") << getpid();
+  if (uid != 0 && (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0)) _exit(99);
   timespec next;
   clock_gettime(CLOCK_MONOTONIC, &next);
   const long iters = periodic_ms * 1000 / period_us;
@@ -176,6 +178,83 @@ TEST_F(LowlatVmTest, ExplicitSelectorsMarkTasksCritical) {
   EXPECT_GE(FinalStat(pid, "crit_wakeups") - b, 150) << base << "\n" << pid;
 }
 
+// A pid selector names a thread, not a number: when the thread exits the entry goes, and a
+// thread that is given the same pid later (here forced through ns_last_pid) is not critical.
+TEST_F(LowlatVmTest, PidSelectorEndsWithItsThread) {
+  const pid_t first = fork();
+  if (first == 0) {
+    usleep(1'500'000);
+    _exit(0);
+  }
+  pid_t reused = -1;
+  const std::string out = WithLowlat(
+      {"--auto=false", "--nice_critical=false", absl::StrCat("--pid=", first)}, [&] {
+        Reap(first);
+        usleep(300'000);
+        std::ofstream("/proc/sys/kernel/ns_last_pid") << first - 1;
+        reused = StartChild("reused", 10000, 100, 2000, 0);  // 200 wakeups.
+        Reap(reused);
+      });
+  ASSERT_EQ(reused, first) << "could not reuse pid " << first << " (ns_last_pid)";
+  EXPECT_GE(FinalStat(out, "pids_exited"), 1) << out;
+  EXPECT_LT(FinalStat(out, "crit_wakeups"), 50) << "the new thread inherited the selector\n"
+                                                  << out;
+}
+
+// A --cgroup selector follows its path: removed and made again, the new cgroup is selected.
+TEST_F(LowlatVmTest, CgroupSelectorFollowsARecreatedCgroup) {
+  const std::string cg = "/sys/fs/cgroup/lowlat-follow";
+  mkdir(cg.c_str(), 0755);
+  const std::string out =
+      WithLowlat({"--auto=false", "--nice_critical=false", "--cgroup=" + cg}, [&] {
+        ASSERT_EQ(rmdir(cg.c_str()), 0);
+        ASSERT_EQ(mkdir(cg.c_str(), 0755), 0);
+        usleep(1'500'000);  // lowlat looks at its selectors' paths once a second.
+        Reap(StartChild("plainjob", 10000, 100, 2000, 0, cg));  // 200 wakeups.
+      });
+  rmdir(cg.c_str());
+  EXPECT_THAT(out, HasSubstr("--cgroup " + cg + " was made again"));
+  EXPECT_GE(FinalStat(out, "crit_wakeups"), 150) << out;
+}
+
+// What an ordinary user gets from the selectors (examples/lowlat/README.md, "Who gets
+// priority"): a name selected for root's threads, or for another uid, does not select its
+// thread of that name; NAME:any does; and it cannot give itself a negative nice.
+TEST_F(LowlatVmTest, OrdinaryUserGetsOnlyWhatItsSelectorsGrant) {
+  constexpr uid_t kUser = 1000;
+  auto user_child = [](const char* comm) {
+    return StartChild(comm, 10000, 100, 2000, 0, "", kUser);  // 200 wakeups.
+  };
+  const std::vector<std::string> no_auto = {"--auto=false", "--nice_critical=false"};
+  auto run = [&](const std::string& comm_flag) {
+    std::vector<std::string> flags = no_auto;
+    flags.push_back(comm_flag);
+    return WithLowlat(flags, [&] {
+      const pid_t c = user_child("jackd");
+      Reap(c);
+    });
+  };
+  const std::string root_only = run("--comm=jackd");
+  const std::string other_uid = run("--comm=jackd:1001");
+  const std::string own_uid = run("--comm=jackd:1000");
+  const std::string anyone = run("--comm=jackd:any");
+  EXPECT_LT(FinalStat(root_only, "crit_wakeups"), 50) << root_only;
+  EXPECT_LT(FinalStat(other_uid, "crit_wakeups"), 50) << other_uid;
+  EXPECT_GE(FinalStat(own_uid, "crit_wakeups"), 150) << own_uid;
+  EXPECT_GE(FinalStat(anyone, "crit_wakeups"), 150) << anyone;
+
+  // Negative nice (critical with --nice_critical) is the kernel's to grant: CAP_SYS_NICE or
+  // RLIMIT_NICE, neither of which an ordinary user has by default.
+  const pid_t nicer = fork();
+  if (nicer == 0) {
+    if (setresgid(kUser, kUser, kUser) != 0 || setresuid(kUser, kUser, kUser) != 0) _exit(99);
+    _exit(setpriority(PRIO_PROCESS, 0, -5) == 0 ? 1 : 0);
+  }
+  int st = -1;
+  waitpid(nicer, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "an ordinary user set nice -5";
+}
+
 TEST_F(LowlatVmTest, BadSelectorsAreRefusedBeforeAttaching) {
   struct Case {
     std::string flag, message;
@@ -185,6 +264,7 @@ TEST_F(LowlatVmTest, BadSelectorsAreRefusedBeforeAttaching) {
       {"--pid=12ab", "--pid: '12ab' is not a pid"},
       {"--pid=-4", "--pid: '-4' is not a pid"},
       {"--comm=a-name-longer-than-15", "give 1 to 15 bytes"},
+      {"--comm=jackd:bob", "--comm: 'jackd:bob': after ':' give a uid or 'any'"},
       {"--min_slice_us=9000", "--min_slice_us"},
   };
   for (const Case& c : cases) {

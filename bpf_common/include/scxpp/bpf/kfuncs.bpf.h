@@ -97,6 +97,8 @@ bool scx_bpf_dispatch_vtime_from_dsq(struct bpf_iter_scx_dsq *it__iter, struct t
 /* task_struct::flags bit of a kernel thread (PF_KTHREAD: a #define, so not in BTF; the same
  * value since 2.6.27). */
 #define SCXPP_PF_KTHREAD 0x00200000
+/* task_struct::flags bit of a task in do_exit() (PF_EXITING; the same value since 2.6). */
+#define SCXPP_PF_EXITING 0x00000004
 
 /* Is @p a kernel thread (a kworker, ksoftirqd, rcu_preempt, ...)? */
 static __always_inline bool scxpp_is_kthread(const struct task_struct *p)
