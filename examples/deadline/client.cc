@@ -47,7 +47,11 @@ absl::StatusOr<std::string> Client::Call(const std::string& request) const {
   }
   size_t off = 0;
   while (off < request.size()) {
-    ssize_t n = write(fd, request.data() + off, request.size() - off);
+    // MSG_NOSIGNAL: a daemon that refused us and closed (too many connections, a request
+    // too long) must not kill the application with SIGPIPE; its answer says why.
+    ssize_t n = send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) break;
     if (n <= 0) {
       const int err = errno;
       close(fd);

@@ -523,6 +523,16 @@ void SCXPP_OPS(deadline_enable, struct task_struct *p)
 
 s32 SCXPP_OPS_SLEEPABLE(deadline_init_task, struct task_struct *p, struct scx_init_task_args *args)
 {
+	u32 tid = p->pid;
+	struct dl_task *reg;
+
+	/*
+	 * A new thread is never an admitted one. A record under its pid is of a thread that
+	 * exited unseen (while the scheduler was restarting): mark it so, or the newcomer would
+	 * inherit the reservation until userspace noticed.
+	 */
+	if (args->fork && (reg = bpf_map_lookup_elem(&dl_tasks, &tid)) && reg->state == DL_ADMITTED)
+		reg->state = DL_EXITED;
 	return scxpp_task_ctx_create(p) ? 0 : -ENOMEM;
 }
 
@@ -531,7 +541,11 @@ void SCXPP_OPS(deadline_exit_task, struct task_struct *p, struct scx_exit_task_a
 	u32 tid = p->pid;
 	struct dl_task *reg = bpf_map_lookup_elem(&dl_tasks, &tid);
 
-	if (reg && reg->state == DL_ADMITTED)
+	/*
+	 * Only a thread that is exiting: ops.exit_task also runs for every task when the
+	 * scheduler is unloaded (a restart on CPU hotplug), and those keep their reservations.
+	 */
+	if (reg && reg->state == DL_ADMITTED && (p->flags & SCXPP_PF_EXITING))
 		reg->state = DL_EXITED; /* userspace releases the reservation */
 }
 

@@ -166,30 +166,35 @@ class Registry {
   // who may register only its own threads, within its UserLimits.
   absl::StatusOr<std::vector<int>> Admit(const std::vector<Registration>& set,
                                          std::optional<uid_t> user = std::nullopt) {
+    // Before any per-thread work (each reads /proc under the lock): a set larger than the
+    // caller may hold is refused at once, however long the request.
+    if (user && set.size() > limits_.tasks) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "uid ", *user, " asked for ", set.size(), " threads; the limit is ", limits_.tasks,
+          " (--user_tasks)"));
+    }
     std::lock_guard<std::mutex> l(mu_);
     ReapLocked();
     std::vector<Request> reqs;
-    std::vector<uid_t> owners;
     for (const Registration& r : set) {
       Request q{.id = r.tid, .params = r.params};
-      uid_t owner = 0;
       if (r.tid >= 0) {
         absl::StatusOr<std::vector<int>> cpus = ThreadCpus(r.tid);
         if (!cpus.ok()) return cpus.status();
         q.allowed_cpus = *cpus;
+      }
+      if (user) {
         absl::StatusOr<std::pair<uid_t, uid_t>> uids = ThreadUids(r.tid);
         if (!uids.ok()) return uids.status();
-        owner = uids->first;
         // The rule sched_setattr() applies to a thread's policy: the caller's uid is the
         // thread's real or effective uid.
-        if (user && *user != uids->first && *user != uids->second) {
+        if (*user != uids->first && *user != uids->second) {
           return absl::PermissionDeniedError(
               absl::StrCat("thread ", r.tid, " belongs to uid ", uids->first, "; uid ", *user,
                            " may register only its own threads"));
         }
       }
       reqs.push_back(std::move(q));
-      owners.push_back(owner);
     }
     if (user) {
       if (absl::Status q = CheckUserLimitsLocked(*user, set); !q.ok()) return q;
@@ -198,7 +203,9 @@ class Registry {
     if (!placed.ok()) return placed.status();
     for (size_t i = 0; i < set.size(); ++i) {
       params_[set[i].tid] = set[i].params;
-      owner_[set[i].tid] = user.value_or(owners[i]);
+      // Whoever asked: a reservation root made (flags, scxppctl, root on the socket) is
+      // root's, so the thread's user can neither release it nor have it count as its own.
+      owner_[set[i].tid] = user.value_or(0);
       if (absl::Status w = PublishLocked(set[i].tid); !w.ok()) {
         for (size_t j = 0; j <= i; ++j) ForgetLocked(set[j].tid);
         for (size_t j = i + 1; j < set.size(); ++j) adm_.Release(set[j].tid);
@@ -411,7 +418,7 @@ class Registry {
   Admission adm_;
   UserLimits limits_;
   std::map<int64_t, TaskParams> params_;
-  std::map<int64_t, uid_t> owner_;  // Whose reservation: counts toward that uid's limits.
+  std::map<int64_t, uid_t> owner_;  // Who asked for it (0: root); counts toward its limits.
   int map_fd_ = -1;
 };
 
@@ -620,8 +627,12 @@ int Main(int argc, char** argv) {
   RunHooks hooks;
   hooks.attached = [&](SchedulerBase& sched) -> absl::Status {
     if (absl::Status s = reg.Bind(sched.object()); !s.ok()) return s;
-    (*server)->Start();
-    if (spawn.empty() || child > 0) return absl::OkStatus();
+    // Clients wait in the backlog until the spawned command holds its reservation: one
+    // admitted meanwhile could take the capacity its placeholder was keeping.
+    if (spawn.empty() || child > 0) {
+      (*server)->Start();
+      return absl::OkStatus();
+    }
     int go[2];
     if (pipe2(go, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "--spawn: pipe");
     child = fork();
@@ -652,6 +663,7 @@ int Main(int argc, char** argv) {
     std::fflush(stdout);
     (void)!write(go[1], "g", 1);
     close(go[1]);
+    (*server)->Start();
     return absl::OkStatus();
   };
   hooks.poll = [&](SchedulerBase&) {

@@ -67,9 +67,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Listen(ServerOptions options, Ha
 
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return Errno(errno, "--socket: socket()");
-  // bind() creates the file with the umask's mode: create it owner-only, then open it to
-  // the group, so there is no moment when it is wider than asked.
-  const mode_t old_mask = umask(0177);
+  // bind() creates the file with the umask's mode: 0660 from the start, so it is never
+  // wider than asked, and nothing here follows a path someone could swap for a symlink
+  // after bind (chmod would; lchown does not).
+  const mode_t old_mask = umask(0117);
   const int bound = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   const int bind_err = errno;
   umask(old_mask);
@@ -78,13 +79,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Listen(ServerOptions options, Ha
     return Errno(bind_err, absl::StrCat("--socket: cannot create ", options.path));
   }
   struct stat made {};
-  if (lchown(path, static_cast<uid_t>(-1), options.group) != 0 || chmod(path, 0660) != 0 ||
-      lstat(path, &made) != 0 || listen(fd, SOMAXCONN) != 0) {
+  if (lchown(path, static_cast<uid_t>(-1), options.group) != 0 || lstat(path, &made) != 0 ||
+      listen(fd, SOMAXCONN) != 0) {
     const int err = errno;
     close(fd);
     unlink(path);
     return Errno(err, absl::StrCat("--socket: cannot give ", options.path, " group ",
-                                   options.group, " and mode 0660, or listen on it"));
+                                   options.group, ", or listen on it"));
   }
   const int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd < 0) {

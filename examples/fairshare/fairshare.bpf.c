@@ -177,10 +177,6 @@ static __always_inline u64 cg_id(struct cgroup *cgrp)
 	return cgrp->kn->id;
 }
 
-struct cgroup *bpf_cgroup_ancestor(struct cgroup *cgrp, int level) __ksym;
-struct cgroup *bpf_cgroup_from_id(u64 cgid) __ksym;
-void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
-
 /* Who owns @cgrp's directory: the creator of one made by a non-root user (0: root). */
 static __always_inline u32 cg_owner(struct cgroup *cgrp)
 {
@@ -199,36 +195,60 @@ static struct owner_count *owner_counts(u32 uid)
 }
 
 /*
- * The id of the nearest cgroup at or above cgroup @id (at @level) that is in the table (0:
- * none). A task is charged there: a cgroup left out of the table counts as part of its
- * tracked ancestor. By id, not by pointer: a cgroup pointer passed to a subprogram is no
- * longer trusted, and bpf_cgroup_ancestor() needs a trusted one.
+ * The id of the ancestor at @level of the cgroup at address @cgrp (its own at its level):
+ * cgroup::ancestors[] holds them all. Read by address with probe reads, which need no
+ * trusted pointer (a pointer given to a subprogram is not one) and, unlike
+ * bpf_cgroup_from_id(), do not depend on the calling task's cgroup namespace. The cgroup
+ * being initialised or moved to keeps its ancestors alive.
  */
-static u64 tracked_id(u64 id, s32 level)
+static u64 ancestor_id(u64 cgrp, s32 level)
 {
-	struct cgroup *cg, *anc;
+	struct cgroup *anc = NULL;
+	u64 slot = cgrp + bpf_core_field_offset(struct cgroup, ancestors) + (u64)level * sizeof(anc);
+
+	if (level < 0 || bpf_probe_read_kernel(&anc, sizeof(anc), (void *)slot) || !anc)
+		return 0;
+	return BPF_CORE_READ(anc, kn, id);
+}
+
+/*
+ * The id of the nearest cgroup at or above @cgrp (at @level) that is in the table (0: none).
+ * A task is charged there: a cgroup left out of the table counts as part of its tracked
+ * ancestor. Below level 1 a cgroup is tracked only if its parent is, so the tracked ones on
+ * a path form a prefix and a binary search over the levels finds the deepest, at any depth.
+ */
+static u64 tracked_id(u64 cgrp, s32 level)
+{
+	u64 id = ancestor_id(cgrp, level), best = 0;
+	s32 lo = 1, hi = level - 1, mid;
 	u32 i;
 
 	if (cg_lookup(id))
 		return id;
-	cg = bpf_cgroup_from_id(id);
-	if (!cg)
-		return 0;
-	id = 0;
-	bpf_for(i, 0, FAIRSHARE_MAX_DEPTH) {
-		if (--level < 0)
+	bpf_for(i, 0, 32) {
+		if (lo > hi)
 			break;
-		anc = bpf_cgroup_ancestor(cg, level);
-		if (!anc)
-			break;
-		id = cg_id(anc);
-		bpf_cgroup_release(anc);
-		if (cg_lookup(id))
-			break;
-		id = 0;
+		mid = lo + (s32)((u32)(hi - lo) >> 1); /* hi >= lo here */
+		id = ancestor_id(cgrp, mid);
+		if (cg_lookup(id)) {
+			best = id;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
 	}
-	bpf_cgroup_release(cg);
-	return id;
+	if (!best && cg_lookup(id = ancestor_id(cgrp, 0))) /* the root, if it is tracked */
+		best = id;
+	return best;
+}
+
+/* @cgrp's address as a plain number (the stack copy drops the pointer's type). */
+static __always_inline u64 cg_addr(struct cgroup *cgrp)
+{
+	u64 addr = 0;
+
+	bpf_probe_read_kernel(&addr, sizeof(addr), &cgrp);
+	return addr;
 }
 
 /* Add @w to cgroup @id's sum; a cgroup that becomes active adds its weight to its parent's. */
@@ -532,7 +552,7 @@ void SCXPP_OPS(fairshare_cgroup_move, struct task_struct *p, struct cgroup *from
 
 	if (!tctx)
 		return;
-	tctx->cgid = tracked_id(cg_id(to), to->level);
+	tctx->cgid = tracked_id(cg_addr(to), to->level);
 	if (tctx->counted_cgid) { /* move its weight along */
 		uncount_task(tctx);
 		count_task(p, tctx);
@@ -569,16 +589,20 @@ static void claim_slot(u64 id, struct fairshare_cgroup *c)
 	c->quota_ns = 0;
 }
 
-/* Give @c's parking queue back. */
-static void release_slot(struct fairshare_cgroup *c)
+/*
+ * Give cgroup @id's parking queue back. The timer and cgroup_exit may both try: only the one
+ * that takes the slot from @c gives it back, and only if @id still owns it.
+ */
+static void release_slot(u64 id, struct fairshare_cgroup *c)
 {
 	struct owner_count *oc;
 	s32 slot = c->slot;
 
-	if (slot < 0 || slot >= FAIRSHARE_MAX_CAPPED)
+	if (slot < 0 || slot >= FAIRSHARE_MAX_CAPPED ||
+	    __sync_val_compare_and_swap(&c->slot, slot, NO_SLOT) != slot)
 		return;
-	c->slot = NO_SLOT;
-	slot_owner[slot] = 0;
+	if (__sync_val_compare_and_swap(&slot_owner[slot], id, 0) != id)
+		return;
 	__sync_fetch_and_sub(&nr_capped, 1);
 	if (c->owner_uid && (oc = bpf_map_lookup_elem(&fairshare_owners, &c->owner_uid)))
 		__sync_fetch_and_sub(&oc->capped, 1);
@@ -672,7 +696,7 @@ void SCXPP_OPS_SLEEPABLE(fairshare_cgroup_exit, struct cgroup *cgrp)
 
 	if (!c)
 		return;
-	release_slot(c);
+	release_slot(id, c);
 	if (c->owner_uid && (oc = bpf_map_lookup_elem(&fairshare_owners, &c->owner_uid)))
 		__sync_fetch_and_sub(&oc->cgroups, 1);
 	bpf_map_delete_elem(&fairshare_cgroups, &id);
@@ -780,7 +804,7 @@ static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
 		bpf_rcu_read_unlock();
 maybe_free:
 		if (!c->quota_ns && !scx_bpf_dsq_nr_queued(PARK_DSQ(i)))
-			release_slot(c);
+			release_slot(id, c);
 	}
 	/* Nothing capped: wake rarely (each wakeup is an interrupt on some CPU). */
 	bpf_timer_start(timer, nr_capped > 0 ? bw_tick_ns : BW_IDLE_TICK_NS, 0);
@@ -820,7 +844,7 @@ s32 SCXPP_OPS_SLEEPABLE(fairshare_init_task, struct task_struct *p,
 
 	if (!tctx)
 		return -ENOMEM;
-	tctx->cgid = args->cgroup ? tracked_id(cg_id(args->cgroup), args->cgroup->level) : 0;
+	tctx->cgid = args->cgroup ? tracked_id(cg_addr(args->cgroup), args->cgroup->level) : 0;
 	return 0;
 }
 

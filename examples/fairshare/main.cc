@@ -176,8 +176,10 @@ class CpuMaxWatcher {
     const std::filesystem::recursive_directory_iterator end;
     bool changed = false;
     std::error_code ec;
-    for (int n = 0; !ec && it_ != end && n < kScanBatch; ++n, it_.increment(ec)) {
+    int dirs = 0;  // Directories, not entries: each cgroup lists some 50 control files.
+    for (; !ec && it_ != end && dirs < kScanBatch; it_.increment(ec)) {
       if (!it_->is_directory(ec)) continue;
+      ++dirs;
       const std::string dir = it_->path().string();
       // A cgroup left out of the table (and so its whole subtree) is not capped: no watch,
       // no read. This bounds both by the table, not by how many cgroups users make.

@@ -441,6 +441,14 @@ void SCXPP_OPS(lowlat_enable, struct task_struct *p)
 
 s32 SCXPP_OPS_SLEEPABLE(lowlat_init_task, struct task_struct *p, struct scx_init_task_args *args)
 {
+	u32 pid = p->pid;
+
+	/*
+	 * A new thread is never the one a pid selector named: an entry under its pid is of a
+	 * thread that exited while the scheduler was not loaded (a restart), so nobody removed it.
+	 */
+	if (args->fork && !bpf_map_delete_elem(&crit_pids, &pid))
+		scxpp_stat_inc(SCXPP_STAT_PIDS_EXITED);
 	return scxpp_task_ctx_create(p) ? 0 : -ENOMEM;
 }
 

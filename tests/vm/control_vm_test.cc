@@ -588,6 +588,31 @@ TEST_F(ControlVmTest, LiveChangesSurviveARestart) {
   EXPECT_NE(access("/sys/fs/bpf/scxpp/lowlat", F_OK), 0);
 }
 
+// deadline's reservations survive a restart the kernel asks for: ops.exit_task runs for
+// every task when the scheduler is unloaded, and it used to mark each admitted thread as
+// exited, so the daemon released them all.
+TEST_F(ControlVmTest, DeadlineReservationsSurviveARestart) {
+  if (access("/sys/devices/system/cpu/cpu1/online", W_OK) != 0) GTEST_SKIP() << "no CPU 1 hotplug";
+  Subprocess sched({SCXPP_DEADLINE_BIN, "--stats_interval=0"});
+  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
+  Periodic rt(absl::Milliseconds(10));
+  RunResult add = Ctl({"table", "deadline", "tasks", "add", absl::StrCat(rt.tid()),
+                       "runtime_us=1000", "period_us=10000"});
+  ASSERT_EQ(add.status, 0) << add.output;
+  std::ofstream("/sys/devices/system/cpu/cpu1/online") << "0" << std::endl;
+  const bool restarted = sched.WaitForOutput("attached", absl::Seconds(30), 2);
+  std::ofstream("/sys/devices/system/cpu/cpu1/online") << "1" << std::endl;
+  ASSERT_TRUE(restarted) << sched.output();
+  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30), 3)) << sched.output();
+  absl::SleepFor(absl::Milliseconds(500));  // The daemon reaps every 100 ms.
+  RunResult list = Ctl({"table", "deadline", "tasks", "list"});
+  EXPECT_THAT(list.output, HasSubstr(absl::StrCat("tid=", rt.tid(), " ")))
+      << list.output << "\n" << sched.output();
+  EXPECT_THAT(sched.output(), ::testing::Not(HasSubstr("exited, reservation released")));
+  sched.Signal(SIGINT);
+  EXPECT_EQ(sched.Wait(absl::Seconds(30)), 0) << sched.output();
+}
+
 // scxppctl stats prints what a monitoring pipeline reads: JSON lines with every counter, and
 // the Prometheus text format labelled with the scheduler's name.
 TEST_F(ControlVmTest, StatsInEveryFormat) {
