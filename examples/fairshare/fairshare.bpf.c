@@ -177,10 +177,18 @@ static __always_inline u64 cg_id(struct cgroup *cgrp)
 	return cgrp->kn->id;
 }
 
-/* Who owns @cgrp's directory: the creator of one made by a non-root user (0: root). */
+/*
+ * Whose limits @cgrp counts toward (0: root's): the owner of its parent's directory, who
+ * could make it there. A delegated subtree's own top (chowned to the user, but its cpu.max
+ * still root's to write) is root's, so a cap the administrator puts on it never competes
+ * with the user's own; what the user makes inside is the user's.
+ */
 static __always_inline u32 cg_owner(struct cgroup *cgrp)
 {
-	return BPF_CORE_READ(cgrp, kn, iattr, ia_uid.val); /* no iattr: root's, reads 0 */
+	if (cgrp->level == 0)
+		return 0;
+	/* No iattr (never chowned, made by root): reads 0. */
+	return BPF_CORE_READ(cgrp, self.parent, cgroup, kn, iattr, ia_uid.val);
 }
 
 /* @uid's counts, created on first use; NULL when the map is full. */

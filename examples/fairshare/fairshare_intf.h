@@ -30,7 +30,7 @@ struct fairshare_cgroup {
 	__u64 cpu_max_period_us; /* the kernel's cpu.max (quota_ns differs while overridden) */
 	__u64 cpu_max_quota_us;  /* 0 = max */
 	__u32 ovr_weight;    /* run-time override (scxppctl table fairshare tenants), 0 = none */
-	__u32 owner_uid;     /* who owns its directory (0: root); counts toward that uid's limits */
+	__u32 owner_uid;     /* who owns its parent's directory (0: root): whose limits it counts to */
 	__u64 ovr_period_us;
 	__u64 ovr_quota_us;  /* 0 = no cap override */
 };
