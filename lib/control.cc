@@ -492,7 +492,14 @@ absl::StatusOr<ControlDir> ControlDir::Publish(SchedulerBase& sched, const Contr
     if (fd.ok()) {
       Fd meta(*fd);
       absl::StatusOr<std::vector<MetaEntry>> m = ReadMeta(meta.fd, dir + "/meta");
-      if (m.ok() && (*m)[0].def != static_cast<uint64_t>(getpid()) &&
+      // Unreadable (another scxpp version's layout): whether its owner still runs cannot be
+      // told, so it is left alone; the scheduler runs without live control, saying why.
+      if (!m.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            m.status().message(), "; left as it is: remove ", dir,
+            " if no scheduler of that version runs, then start this one again"));
+      }
+      if ((*m)[0].def != static_cast<uint64_t>(getpid()) &&
           OwnerAlive(static_cast<int64_t>((*m)[0].def), (*m)[0].extra)) {
         return absl::AlreadyExistsError(absl::StrCat("control: ", dir, " belongs to process ",
                                                      (*m)[0].def, ", which still runs"));

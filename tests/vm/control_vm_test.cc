@@ -3,6 +3,7 @@
 // behaviour while it runs (no reload), out-of-range values are refused and change nothing,
 // other users can neither read nor change anything, and a scheduler's published objects
 // are gone once it exits (and a crashed one's are cleaned up by the next start).
+#include <bpf/bpf.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
@@ -516,6 +517,29 @@ TEST_F(ControlVmTest, NonRootCanNeitherReadNorChange) {
   absl::StatusOr<ControlClient> c = ControlClient::Open("batch");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(*c->Get("slice_us"), 20000u);
+}
+
+// A control directory whose description map scxpp cannot read (another scxpp version's) is
+// not removed: whether its owner runs cannot be told. The scheduler runs without live
+// control and says why.
+TEST_F(ControlVmTest, AnotherVersionsDirectoryIsLeftAlone) {
+  const std::string dir = "/sys/fs/bpf/scxpp/batch";
+  mkdir("/sys/fs/bpf/scxpp", 0700);
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  const int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "meta", 4, 8, 4, nullptr);  // Not ours.
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(bpf_obj_pin(fd, (dir + "/meta").c_str()), 0);
+  close(fd);
+  {
+    Running sched(SCXPP_BATCH_BIN, {});
+    ASSERT_TRUE(sched.ok());
+    const std::string out = sched.Stop();
+    EXPECT_THAT(out, HasSubstr("live control unavailable"));
+    EXPECT_THAT(out, HasSubstr("another scxpp version"));
+  }
+  EXPECT_EQ(access((dir + "/meta").c_str(), F_OK), 0) << "another version's directory was removed";
+  unlink((dir + "/meta").c_str());
+  rmdir(dir.c_str());
 }
 
 // The control directory exists exactly while the scheduler runs: gone after a clean exit;
