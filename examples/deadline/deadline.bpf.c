@@ -545,7 +545,7 @@ void SCXPP_OPS(deadline_exit_task, struct task_struct *p, struct scx_exit_task_a
 	 * Only a thread that is exiting: ops.exit_task also runs for every task when the
 	 * scheduler is unloaded (a restart on CPU hotplug), and those keep their reservations.
 	 */
-	if (reg && reg->state == DL_ADMITTED && (p->flags & SCXPP_PF_EXITING))
+	if (reg && reg->state == DL_ADMITTED && scxpp_task_exiting(p))
 		reg->state = DL_EXITED; /* userspace releases the reservation */
 }
 

@@ -462,7 +462,7 @@ void SCXPP_OPS(lowlat_exit_task, struct task_struct *p, struct scx_exit_task_arg
 {
 	u32 pid = p->pid;
 
-	if ((p->flags & SCXPP_PF_EXITING) && !bpf_map_delete_elem(&crit_pids, &pid))
+	if (scxpp_task_exiting(p) && !bpf_map_delete_elem(&crit_pids, &pid))
 		scxpp_stat_inc(SCXPP_STAT_PIDS_EXITED);
 }
 

@@ -2,6 +2,7 @@
 #include "tests/util/subprocess.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,7 +18,7 @@
 
 namespace scxpp::testing {
 
-Subprocess::Subprocess(std::vector<std::string> argv) {
+Subprocess::Subprocess(std::vector<std::string> argv, std::optional<Identity> as) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return;
   pid_ = fork();
@@ -30,6 +31,12 @@ Subprocess::Subprocess(std::vector<std::string> argv) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (as && (setgroups(as->groups.size(), as->groups.data()) != 0 ||
+               setresgid(as->gid, as->gid, as->gid) != 0 ||
+               setresuid(as->uid, as->uid, as->uid) != 0)) {
+      dprintf(STDERR_FILENO, "cannot run as uid %u: %s\n", as->uid, strerror(errno));
+      _exit(126);
+    }
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -110,8 +117,9 @@ std::optional<int> Subprocess::Wait(absl::Duration timeout) {
   }
 }
 
-RunResult RunCommand(std::vector<std::string> argv, absl::Duration timeout) {
-  Subprocess p(std::move(argv));
+RunResult RunCommand(std::vector<std::string> argv, absl::Duration timeout,
+                     std::optional<Identity> as) {
+  Subprocess p(std::move(argv), std::move(as));
   RunResult r;
   r.status = p.Wait(timeout);
   r.output = p.output();

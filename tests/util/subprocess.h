@@ -14,10 +14,18 @@
 
 namespace scxpp::testing {
 
+// Who a child runs as, for tests that act as another local user.
+struct Identity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // Supplementary groups (none by default).
+};
+
 class Subprocess {
  public:
-  // Starts argv[0] (a path) with argv; stdout and stderr go to one pipe we read.
-  explicit Subprocess(std::vector<std::string> argv);
+  // Starts argv[0] (a path) with argv; stdout and stderr go to one pipe we read. With `as`,
+  // the child drops to that identity first (exit 126 if it cannot).
+  explicit Subprocess(std::vector<std::string> argv, std::optional<Identity> as = std::nullopt);
   ~Subprocess();
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
@@ -45,7 +53,8 @@ struct RunResult {
   std::optional<int> status;
   std::string output;
 };
-RunResult RunCommand(std::vector<std::string> argv, absl::Duration timeout);
+RunResult RunCommand(std::vector<std::string> argv, absl::Duration timeout,
+                     std::optional<Identity> as = std::nullopt);
 
 // Reads a whole file ("" if unreadable), trailing whitespace trimmed.
 std::string ReadFileTrimmed(const std::string& path);

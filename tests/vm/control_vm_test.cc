@@ -463,34 +463,9 @@ TEST_F(ControlVmTest, DeadlineAdmitAndReleaseAtRunTime) {
 }
 
 // Runs `args` of scxppctl as user nobody; returns {status, output}.
-RunResult CtlAsNobody(const std::vector<std::string>& args) {
-  int pipefd[2];
-  EXPECT_EQ(pipe(pipefd), 0);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pipefd[1], 1);
-    dup2(pipefd[1], 2);
-    close(pipefd[0]);
-    if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
-        setresuid(65534, 65534, 65534) != 0) {
-      _exit(99);
-    }
-    std::vector<char*> argv = {const_cast<char*>(kCtl.c_str())};
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(98);
-  }
-  close(pipefd[1]);
-  RunResult r;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) r.output.append(buf, static_cast<size_t>(n));
-  close(pipefd[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
+RunResult CtlAsNobody(std::vector<std::string> args) {
+  args.insert(args.begin(), kCtl);
+  return RunCommand(args, absl::Seconds(30), testing::Identity{.uid = 65534, .gid = 65534});
 }
 
 // Only root reads or changes anything: the directory is 0700 and its objects 0600, and

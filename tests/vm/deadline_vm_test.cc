@@ -158,38 +158,6 @@ pid_t StartPeriodic(long period_us, long work_us, long iters, const std::string&
   _exit(0);
 }
 
-// Runs `argv` as `uid`:`gid` with supplementary `groups`; returns {status, output}.
-testing::RunResult RunAs(uid_t uid, gid_t gid, std::vector<gid_t> groups,
-                         std::vector<std::string> argv) {
-  int pipefd[2];
-  EXPECT_EQ(pipe(pipefd), 0);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pipefd[1], 1);
-    dup2(pipefd[1], 2);
-    close(pipefd[0]);
-    if (setgroups(groups.size(), groups.data()) != 0 || setresgid(gid, gid, gid) != 0 ||
-        setresuid(uid, uid, uid) != 0) {
-      _exit(99);
-    }
-    std::vector<char*> args;
-    for (std::string& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(98);
-  }
-  close(pipefd[1]);
-  testing::RunResult r;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) r.output.append(buf, static_cast<size_t>(n));
-  close(pipefd[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
-
 // A raw connection to the daemon's socket (-errno on failure).
 int ConnectDaemon() {
   sockaddr_un addr{};
@@ -554,12 +522,14 @@ TEST_F(DeadlineVmTest, SocketSurvivesHostileClientsAndChecksWhoAsks) {
         EXPECT_EQ(answered, 100);
 
         // Not in the group: refused in one line. In it: own threads only, within the limit.
-        testing::RunResult outsider = RunAs(kNobody, kNobody, {}, {SCXPP_DEADLINECTL_BIN, "list"});
+        testing::RunResult outsider = RunCommand({SCXPP_DEADLINECTL_BIN, "list"}, absl::Seconds(30),
+                                                 testing::Identity{.uid = kNobody, .gid = kNobody});
         EXPECT_EQ(outsider.status, 1) << outsider.output;
         EXPECT_THAT(outsider.output, HasSubstr("not allowed to use the deadline scheduler's socket"));
         auto member = [&](std::vector<std::string> args) {
           args.insert(args.begin(), SCXPP_DEADLINECTL_BIN);
-          return RunAs(kUser, kUser, {kRtGroup}, args);
+          return RunCommand(args, absl::Seconds(30),
+                            testing::Identity{.uid = kUser, .gid = kUser, .groups = {kRtGroup}});
         };
         testing::RunResult own = member({"admit", absl::StrCat(user_rt, ":2ms:10ms")});
         EXPECT_EQ(own.status, 0) << own.output;

@@ -100,6 +100,16 @@ bool scx_bpf_dispatch_vtime_from_dsq(struct bpf_iter_scx_dsq *it__iter, struct t
 /* task_struct::flags bit of a task in do_exit() (PF_EXITING; the same value since 2.6). */
 #define SCXPP_PF_EXITING 0x00000004
 
+/*
+ * Is @p exiting? ops.exit_task runs both for a task that dies and, when the scheduler is
+ * unloaded (a restart included), for every live one: per-task state kept by pid or tid
+ * should be dropped only in the first case.
+ */
+static __always_inline bool scxpp_task_exiting(const struct task_struct *p)
+{
+	return p->flags & SCXPP_PF_EXITING;
+}
+
 /* Is @p a kernel thread (a kworker, ksoftirqd, rcu_preempt, ...)? */
 static __always_inline bool scxpp_is_kthread(const struct task_struct *p)
 {
