@@ -26,7 +26,8 @@
 #   SCXPP_BPF_CLANG    clang >= 16 with the BPF target (clang < 16 drops the high bits of
 #                      64-bit enums, which sched_ext's DSQ ids and flags use)
 #   SCXPP_BPFTOOL      bpftool >= 7.5
-#   SCXPP_VMLINUX_H    the vmlinux.h to compile against (from a sched_ext kernel's BTF)
+#   SCXPP_VMLINUX_H    the vmlinux.h to compile against (default: the vendored
+#                      vmlinux/<arch>/vmlinux.h, installed as share/scxpp/vmlinux/<arch>/)
 #   SCXPP_BPF_INCLUDE_DIRS  include directories for every BPF compile (scxpp's BPF headers,
 #                      libbpf's headers)
 include_guard(GLOBAL)
@@ -129,9 +130,10 @@ function(scxpp_add_bpf_skeleton target)
   endif()
   if(NOT arg_VMLINUX_H OR NOT EXISTS "${arg_VMLINUX_H}")
     message(FATAL_ERROR "scxpp_add_bpf_skeleton(${target}): no vmlinux.h for ${arch} "
-                        "('${arg_VMLINUX_H}'). In the scxpp tree run scripts/setup; otherwise "
-                        "generate one from a sched_ext kernel (bpftool btf dump file "
-                        "/sys/kernel/btf/vmlinux format c > vmlinux.h) and pass -DSCXPP_VMLINUX_H=<it>.")
+                        "('${arg_VMLINUX_H}'). scxpp ships one for x86 and arm64; for another "
+                        "architecture generate one from a sched_ext kernel (bpftool btf dump "
+                        "file /sys/kernel/btf/vmlinux format c > vmlinux.h) and pass "
+                        "-DSCXPP_VMLINUX_H=<it>.")
   endif()
   get_filename_component(vmlinux_dir "${arg_VMLINUX_H}" DIRECTORY)
   set(bpf_include_dirs ${SCXPP_BPF_INCLUDE_DIRS})

@@ -88,13 +88,19 @@ if(SCXPP_INSTALL_LIBBPF)
 endif()
 
 # --- vmlinux.h ------------------------------------------------------------------------
-# The header BPF code compiles against, from the newest sched_ext kernel scripts/setup
-# found. CO-RE and the compatibility layer let one object load on older kernels, so one
-# header per architecture is enough.
-_scxpp_bpf_target_arch(_scxpp_arch)
-file(REAL_PATH "${SCXPP_VMLINUX_H}" _scxpp_vmlinux)
-install(FILES "${_scxpp_vmlinux}" DESTINATION ${CMAKE_INSTALL_DATADIR}/scxpp/vmlinux/${_scxpp_arch}
-        RENAME vmlinux.h)
+# The headers BPF code compiles against: the vendored ones for every architecture (so a
+# consumer can cross-compile its BPF code), or the one SCXPP_VMLINUX_H names for this one.
+# CO-RE and the compatibility layer let one object load on older kernels, so one header
+# per architecture is enough.
+if(SCXPP_VMLINUX_H)
+  _scxpp_bpf_target_arch(_scxpp_arch)
+  file(REAL_PATH "${SCXPP_VMLINUX_H}" _scxpp_vmlinux)
+  install(FILES "${_scxpp_vmlinux}"
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/scxpp/vmlinux/${_scxpp_arch} RENAME vmlinux.h)
+else()
+  install(DIRECTORY "${PROJECT_SOURCE_DIR}/vmlinux/" DESTINATION ${CMAKE_INSTALL_DATADIR}/scxpp/vmlinux
+          FILES_MATCHING PATTERN "vmlinux.h")
+endif()
 
 # --- CMake package --------------------------------------------------------------------
 install(EXPORT scxppTargets NAMESPACE scxpp:: DESTINATION ${SCXPP_INSTALL_CMAKEDIR})

@@ -5,7 +5,7 @@
 #
 # The installed tree has what a consumer needs (headers on both sides, the library, the
 # CMake package with its version file and helper, the pkg-config file, the vmlinux.h for
-# ARCH, the template), and no file under it — text or binary — contains any of the
+# ARCH and the vendored ones for x86 and arm64, the template), and no file under it — text or binary — contains any of the
 # FORBIDDEN_PATHs (the source tree, the build tree, scripts/setup's .deps).
 set -u
 prefix=$1 libdir=$2 arch=$3
@@ -17,7 +17,8 @@ for f in \
   "$libdir/libscxpp.a" "$libdir/cmake/scxpp/scxppConfig.cmake" \
   "$libdir/cmake/scxpp/scxppConfigVersion.cmake" "$libdir/cmake/scxpp/scxppTargets.cmake" \
   "$libdir/cmake/scxpp/ScxppBpf.cmake" "$libdir/pkgconfig/scxpp.pc" \
-  "share/scxpp/vmlinux/$arch/vmlinux.h" share/scxpp/templates/scheduler/NAME.bpf.c \
+  "share/scxpp/vmlinux/$arch/vmlinux.h" share/scxpp/vmlinux/x86/vmlinux.h \
+  share/scxpp/vmlinux/arm64/vmlinux.h share/scxpp/templates/scheduler/NAME.bpf.c \
   bin/scxpp-new-scheduler bin/scxppctl share/doc/scxpp/LICENSE; do
   if [ ! -f "$prefix/$f" ]; then
     echo "FAIL: missing $f"

@@ -188,8 +188,19 @@ out:
  * Debian's) boost such a task after 500 ms; a scheduler can do better at enqueue time, see
  * scxpp_rcu_reader_first(). Minimum kernel: 6.12.
  */
+/*
+ * A CO-RE flavour of task_struct with only the field read below: it exists only with
+ * CONFIG_PREEMPT_RCU, so a vmlinux.h from a kernel without it (Debian's arm64 cloud kernel)
+ * does not declare it, and the relocation resolves against the running kernel either way.
+ */
+struct task_struct___scxpp_rcu {
+	void *rcu_blocked_node;
+} __attribute__((preserve_access_index));
+
 static __always_inline bool scxpp_task_in_rcu_read_section(const struct task_struct *p)
 {
+	const struct task_struct___scxpp_rcu *t = (const void *)p;
+
 	/*
 	 * Not rcu_read_lock_nesting: a BPF program runs inside an RCU read-side section of its
 	 * own, which counts in current's nesting, and ops.enqueue often runs as the task it
@@ -197,8 +208,8 @@ static __always_inline bool scxpp_task_in_rcu_read_section(const struct task_str
 	 * task was switched out inside a section (rcu_note_context_switch(), which __schedule()
 	 * calls before the previous task is put back), and cleared when it leaves the section.
 	 */
-	if (bpf_core_field_exists(p->rcu_blocked_node))
-		return BPF_CORE_READ(p, rcu_blocked_node) != NULL;
+	if (bpf_core_field_exists(t->rcu_blocked_node))
+		return BPF_CORE_READ(t, rcu_blocked_node) != NULL;
 	return false;
 }
 
