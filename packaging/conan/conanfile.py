@@ -1,35 +1,55 @@
 # SPDX-License-Identifier: Apache-2.0
 """Conan 2 recipe for scxpp, built from this checkout (`conan create packaging/conan`).
 
-Not validated with a real Conan here: the build machines cannot reach ConanCenter. What is
-checked offline: the file compiles, its version and CMake options match the project
-(tests/package/packaging_files_test.py), and test_package/ builds against a plain
-`cmake --install` of scxpp (ctest package.conan_test_package).
+The sources are the checkout's own (exports_sources), so there is no source() step and no
+conandata.yml: a ConanCenter submission would add both, pointing at a release tarball.
+Checked offline by ctest package.conan_recipe (tests/package/conan_recipe_test.py), which
+runs this recipe's methods in order under a stand-in for the Conan API: export the sources,
+generate, build, package, package_info, then checks the package folder and the targets.
+
+Consumers that compile BPF code with scxpp_add_bpf_skeleton() need clang >= 16 and bpftool
+>= 7.5 on the build machine; neither is a ConanCenter package, so they are not requirements
+here (the helper names them when they are missing, and SCXPP_BPF_CLANG / SCXPP_BPFTOOL
+point it at others). Building scxpp itself needs neither.
 """
 import os
+import re
 
 from conan import ConanFile
 from conan.errors import ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
 from conan.tools.cmake import CMake, CMakeDeps, CMakeToolchain, cmake_layout
-from conan.tools.files import copy, rmdir, save
+from conan.tools.files import copy, load, rm, rmdir, save
 
 
 class ScxppConan(ConanFile):
     name = "scxpp"
-    version = "0.1.0"
-    license = "Apache-2.0 AND (LGPL-2.1-only OR BSD-2-Clause)"
+    # The library is Apache-2.0; the bundled libbpf headers it installs are
+    # LGPL-2.1-only OR BSD-2-Clause; the BPF template and the vendored vmlinux.h are
+    # GPL-2.0-only (BPF code that uses GPL-only kernel helpers must be).
+    license = "Apache-2.0 AND (LGPL-2.1-only OR BSD-2-Clause) AND GPL-2.0-only"
+    url = "https://github.com/scxpp/scxpp"
+    homepage = "https://github.com/scxpp/scxpp"
     description = "C++20 SDK for writing Linux CPU schedulers as BPF programs with sched_ext"
     topics = ("sched_ext", "bpf", "ebpf", "scheduler", "linux")
     package_type = "static-library"
     settings = "os", "arch", "compiler", "build_type"
-    options = {"fPIC": [True, False]}
-    default_options = {"fPIC": True}
+    options = {"fPIC": [True, False], "tools": [True, False]}
+    default_options = {"fPIC": True, "tools": True}
+
+    def set_version(self):
+        # The version is the project's own (CMakeLists.txt), never a second copy of it.
+        text = load(self, os.path.join(self.recipe_folder, "..", "..", "CMakeLists.txt"))
+        self.version = re.search(r"project\(scxpp VERSION ([0-9.]+)", text).group(1)
 
     def export_sources(self):
         root = os.path.join(self.recipe_folder, "..", "..")
+        # Everything the top-level CMakeLists.txt reads with tests, examples and benchmarks
+        # off: the library, scxppctl (tools/), the vendored vmlinux.h, the install rules'
+        # inputs (template, new-scheduler, licences) and docs/ (its CMakeLists is always read).
         for pattern in ("CMakeLists.txt", "LICENSE", "LICENSES/*", "cmake/*", "include/*",
-                        "lib/*", "bpf_common/*", "docs/*", "templates/*", "scripts/new-scheduler"):
+                        "lib/*", "bpf_common/*", "tools/*", "vmlinux/*", "docs/*",
+                        "templates/*", "scripts/new-scheduler"):
             copy(self, pattern, src=root, dst=self.export_sources_folder)
 
     def validate(self):
@@ -51,16 +71,14 @@ class ScxppConan(ConanFile):
         tc.cache_variables["SCXPP_BUILD_TESTS"] = False
         tc.cache_variables["SCXPP_BUILD_EXAMPLES"] = False
         tc.cache_variables["SCXPP_BUILD_BENCHMARKS"] = False
-        # libbpf comes from Conan (find_package(libbpf) through CMakeDeps), not bundled.
-        tc.cache_variables["SCXPP_INSTALL_LIBBPF"] = False
+        tc.cache_variables["SCXPP_BUILD_TOOLS"] = bool(self.options.tools)
         tc.cache_variables["SCXPP_INSTALL"] = True
+        tc.cache_variables["SCXPP_INSTALL_EXAMPLES"] = False
+        # libbpf comes from Conan, not bundled into the package.
+        tc.cache_variables["SCXPP_INSTALL_LIBBPF"] = False
         # cmake/ScxppLibbpf.cmake looks for include/bpf/libbpf.h and lib/libbpf.* here.
-        tc.cache_variables["SCXPP_LIBBPF_ROOT"] = self.dependencies["libbpf"].package_folder.replace("\\", "/")
-        # scxpp installs the vmlinux.h its consumers' BPF code compiles against; it comes
-        # from a sched_ext kernel's BTF (scripts/setup makes one). Pass it in the environment.
-        vmlinux = os.environ.get("SCXPP_VMLINUX_H")
-        if vmlinux:
-            tc.cache_variables["SCXPP_VMLINUX_H"] = vmlinux
+        tc.cache_variables["SCXPP_LIBBPF_ROOT"] = \
+            self.dependencies["libbpf"].package_folder.replace("\\", "/")
         tc.generate()
         CMakeDeps(self).generate()
 
@@ -70,15 +88,20 @@ class ScxppConan(ConanFile):
         cmake.build()
 
     def package(self):
-        copy(self, "LICENSE", src=self.source_folder, dst=os.path.join(self.package_folder, "licenses"))
-        copy(self, "*", src=os.path.join(self.source_folder, "LICENSES"),
-             dst=os.path.join(self.package_folder, "licenses"))
+        licenses = os.path.join(self.package_folder, "licenses")
+        copy(self, "LICENSE", src=self.source_folder, dst=licenses)
+        copy(self, "*", src=os.path.join(self.source_folder, "LICENSES"), dst=licenses)
         CMake(self).install()
         rmdir(self, os.path.join(self.package_folder, "lib", "pkgconfig"))
-        # CMakeDeps ignores scxpp's own scxppConfig.cmake; this build module gives
-        # scxpp_add_bpf_skeleton() the same defaults that config would (paths relative to
-        # this file, so the package stays relocatable).
-        save(self, os.path.join(self.package_folder, "lib", "cmake", "scxpp", "ScxppConanDefaults.cmake"),
+        rmdir(self, os.path.join(self.package_folder, "share", "doc"))
+        # CMakeDeps writes the consumers' scxppConfig.cmake; scxpp's own config and target
+        # files would only confuse find_package. ScxppBpf.cmake stays: it is a build module.
+        cmake_dir = os.path.join(self.package_folder, "lib", "cmake", "scxpp")
+        rm(self, "scxppConfig*.cmake", cmake_dir)
+        rm(self, "scxppTargets*.cmake", cmake_dir)
+        # What scxppConfig.cmake would tell scxpp_add_bpf_skeleton(): where the packaged
+        # vmlinux.h and BPF headers are (relative to this file: the package relocates).
+        save(self, os.path.join(cmake_dir, "ScxppConanDefaults.cmake"),
              "# Generated by scxpp's Conan recipe.\n"
              "get_filename_component(_scxpp_prefix \"${CMAKE_CURRENT_LIST_DIR}/../../..\" ABSOLUTE)\n"
              "set_property(GLOBAL PROPERTY SCXPP_PACKAGE_VMLINUX_DIR \"${_scxpp_prefix}/share/scxpp/vmlinux\")\n"
@@ -86,16 +109,31 @@ class ScxppConan(ConanFile):
              "             \"${_scxpp_prefix}/include;${libbpf_INCLUDE_DIRS}\")\n")
 
     def package_info(self):
-        # CMakeDeps writes its own scxppConfig.cmake; scxpp's BPF helper comes along as a
-        # build module, after ScxppConanDefaults.cmake (written in package()) has told it
-        # where the installed vmlinux.h and BPF headers are.
+        # The same targets scxpp's own CMake package exports: scxpp::scxpp (the library),
+        # scxpp::bpf (the BPF headers) and scxpp::libbpf (libbpf, here Conan's).
         self.cpp_info.set_property("cmake_file_name", "scxpp")
-        self.cpp_info.set_property("cmake_target_name", "scxpp::scxpp")
         self.cpp_info.set_property("pkg_config_name", "scxpp")
-        self.cpp_info.libs = ["scxpp"]
-        self.cpp_info.requires = ["abseil::abseil", "libbpf::libbpf", "fmt::fmt"]
-        self.cpp_info.resdirs = ["share"]
         self.cpp_info.set_property("cmake_build_modules",
                                    [os.path.join("lib", "cmake", "scxpp", "ScxppConanDefaults.cmake"),
                                     os.path.join("lib", "cmake", "scxpp", "ScxppBpf.cmake")])
         self.cpp_info.builddirs = [os.path.join("lib", "cmake", "scxpp")]
+        self.cpp_info.resdirs = ["share"]
+
+        bpf = self.cpp_info.components["bpf"]
+        bpf.set_property("cmake_target_name", "scxpp::bpf")
+        bpf.libs = []
+        bpf.bindirs = []
+
+        libbpf = self.cpp_info.components["libbpf"]
+        libbpf.set_property("cmake_target_name", "scxpp::libbpf")
+        libbpf.requires = ["libbpf::libbpf"]
+        libbpf.includedirs = []
+        libbpf.libdirs = []
+        libbpf.bindirs = []
+
+        lib = self.cpp_info.components["libscxpp"]
+        lib.set_property("cmake_target_name", "scxpp::scxpp")
+        lib.set_property("pkg_config_name", "scxpp")
+        lib.libs = ["scxpp"]
+        lib.requires = ["bpf", "libbpf", "abseil::abseil", "fmt::fmt"]
+        lib.system_libs = ["pthread"]
