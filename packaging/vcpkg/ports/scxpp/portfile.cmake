@@ -2,18 +2,25 @@
 #
 # Overlay port for scxpp, built from the checkout this file sits in:
 #   vcpkg install scxpp --overlay-ports=<scxpp>/packaging/vcpkg/ports
-# Not validated with a real vcpkg here (the build machines cannot reach it); see
-# docs/packaging.md for what is checked offline.
+# Checked offline by ctest package.vcpkg_port (tests/package/vcpkg_port_test.cmake), which
+# runs this file under stand-ins for the vcpkg functions it calls (vcpkg itself is not
+# reachable from the build machines).
 #
-# Host tools vcpkg does not provide: clang >= 16 and bpftool >= 7.5 (only consumers that
-# compile BPF need them), and a vmlinux.h from a sched_ext kernel, passed as
-# SCXPP_VMLINUX_H in the environment (add it to VCPKG_ENV_PASSTHROUGH in the triplet).
-get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../../../.." ABSOLUTE)
+# Compiling BPF needs clang >= 16 and bpftool >= 7.5 on the host (only consumers that use
+# scxpp_add_bpf_skeleton(); building the port needs neither). vmlinux.h is vendored.
 
-if(NOT DEFINED ENV{SCXPP_VMLINUX_H})
-  message(FATAL_ERROR "scxpp: set SCXPP_VMLINUX_H to a sched_ext kernel's vmlinux.h "
-                      "(and pass it through with VCPKG_ENV_PASSTHROUGH)")
-endif()
+# The sources: a copy of what the build reads, in vcpkg's buildtrees like a downloaded
+# archive, so nothing of the checkout (build/, .deps/) reaches the build. A port for a
+# release would use vcpkg_from_github() instead.
+get_filename_component(checkout "${CMAKE_CURRENT_LIST_DIR}/../../../.." ABSOLUTE)
+set(SOURCE_PATH "${CURRENT_BUILDTREES_DIR}/src/scxpp")
+file(REMOVE_RECURSE "${SOURCE_PATH}")
+file(MAKE_DIRECTORY "${SOURCE_PATH}/scripts")
+file(COPY "${checkout}/CMakeLists.txt" "${checkout}/LICENSE" "${checkout}/LICENSES"
+          "${checkout}/cmake" "${checkout}/include" "${checkout}/lib" "${checkout}/bpf_common"
+          "${checkout}/tools" "${checkout}/vmlinux" "${checkout}/docs" "${checkout}/templates"
+     DESTINATION "${SOURCE_PATH}")
+file(COPY "${checkout}/scripts/new-scheduler" DESTINATION "${SOURCE_PATH}/scripts")
 
 vcpkg_cmake_configure(
   SOURCE_PATH "${SOURCE_PATH}"
@@ -21,22 +28,35 @@ vcpkg_cmake_configure(
     -DSCXPP_BUILD_TESTS=OFF
     -DSCXPP_BUILD_EXAMPLES=OFF
     -DSCXPP_BUILD_BENCHMARKS=OFF
+    -DSCXPP_BUILD_TOOLS=ON
     -DSCXPP_INSTALL=ON
+    -DSCXPP_INSTALL_EXAMPLES=OFF
     # vcpkg's own libbpf port provides libbpf (pkg-config); don't bundle a second one.
     -DSCXPP_INSTALL_LIBBPF=OFF
     "-DSCXPP_LIBBPF_ROOT=${CURRENT_INSTALLED_DIR}"
-    "-DSCXPP_VMLINUX_H=$ENV{SCXPP_VMLINUX_H}"
+    -DCMAKE_DISABLE_FIND_PACKAGE_Doxygen=ON
+    # vcpkg's layout: the CMake package in share/<port>.
+    -DSCXPP_INSTALL_CMAKEDIR=share/scxpp
 )
 vcpkg_cmake_install()
-vcpkg_cmake_config_fixup(PACKAGE_NAME scxpp CONFIG_PATH lib/cmake/scxpp)
+vcpkg_cmake_config_fixup(PACKAGE_NAME scxpp CONFIG_PATH share/scxpp)
 vcpkg_fixup_pkgconfig()
-
-file(REMOVE_RECURSE "${CURRENT_PACKAGES_DIR}/debug/include" "${CURRENT_PACKAGES_DIR}/debug/share"
-                    "${CURRENT_PACKAGES_DIR}/debug/bin" "${CURRENT_PACKAGES_DIR}/bin")
-# scxpp-new-scheduler and its template belong to the tools folder in vcpkg's layout.
+# scxppctl and scxpp-new-scheduler are host tools: vcpkg keeps them in tools/<port>/, where
+# new-scheduler finds the template at ../../share/scxpp/templates/scheduler.
+vcpkg_copy_tools(TOOL_NAMES scxppctl AUTO_CLEAN)
 file(INSTALL "${SOURCE_PATH}/scripts/new-scheduler" DESTINATION "${CURRENT_PACKAGES_DIR}/tools/${PORT}"
      RENAME scxpp-new-scheduler
      FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+file(REMOVE "${CURRENT_PACKAGES_DIR}/bin/scxpp-new-scheduler" "${CURRENT_PACKAGES_DIR}/debug/bin/scxpp-new-scheduler")
+file(REMOVE_RECURSE "${CURRENT_PACKAGES_DIR}/debug/include" "${CURRENT_PACKAGES_DIR}/debug/share"
+                    "${CURRENT_PACKAGES_DIR}/share/doc")
+if(EXISTS "${CURRENT_PACKAGES_DIR}/bin")
+  file(GLOB left "${CURRENT_PACKAGES_DIR}/bin/*")
+  if(NOT left)
+    file(REMOVE_RECURSE "${CURRENT_PACKAGES_DIR}/bin" "${CURRENT_PACKAGES_DIR}/debug/bin")
+  endif()
+endif()
 file(INSTALL "${CMAKE_CURRENT_LIST_DIR}/usage" DESTINATION "${CURRENT_PACKAGES_DIR}/share/${PORT}")
 vcpkg_install_copyright(FILE_LIST "${SOURCE_PATH}/LICENSE" "${SOURCE_PATH}/LICENSES/Apache-2.0.txt"
-                        "${SOURCE_PATH}/LICENSES/LGPL-2.1.txt" "${SOURCE_PATH}/LICENSES/BSD-2-Clause.txt")
+                        "${SOURCE_PATH}/LICENSES/LGPL-2.1.txt" "${SOURCE_PATH}/LICENSES/BSD-2-Clause.txt"
+                        "${SOURCE_PATH}/LICENSES/GPL-2.0-only.txt")
