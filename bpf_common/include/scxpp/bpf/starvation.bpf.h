@@ -188,13 +188,14 @@ out:
  * Debian's) boost such a task after 500 ms; a scheduler can do better at enqueue time, see
  * scxpp_rcu_reader_first(). Minimum kernel: 6.12.
  */
-/*
- * A CO-RE flavour of task_struct with only the field read below: it exists only with
- * CONFIG_PREEMPT_RCU, so a vmlinux.h from a kernel without it (Debian's arm64 cloud kernel)
- * does not declare it, and the relocation resolves against the running kernel either way.
+/**
+ * A CO-RE flavour of task_struct with only the field scxpp_task_in_rcu_read_section()
+ * reads: it exists only with CONFIG_PREEMPT_RCU, so a vmlinux.h from a kernel without it
+ * (Debian's arm64 cloud kernel) does not declare it, and the relocation resolves against the
+ * running kernel either way.
  */
 struct task_struct___scxpp_rcu {
-	void *rcu_blocked_node;
+	void *rcu_blocked_node; /**< the rcu_node a preempted reader is queued on, or NULL */
 } __attribute__((preserve_access_index));
 
 static __always_inline bool scxpp_task_in_rcu_read_section(const struct task_struct *p)
