@@ -6,7 +6,9 @@
 #ifndef SCXPP_BPF_DSQ_BPF_H_
 #define SCXPP_BPF_DSQ_BPF_H_
 
+#include "base.bpf.h"
 #include "dsq_plan_common.h"
+#include "kfuncs.bpf.h"
 
 /*
  * Create every DSQ of @plan (from ops.init, which may sleep). Returns 0 or the first error

@@ -6,6 +6,7 @@
 #ifndef SCXPP_BPF_EXIT_INFO_BPF_H_
 #define SCXPP_BPF_EXIT_INFO_BPF_H_
 
+#include "base.bpf.h"
 #include "exit_info_common.h"
 
 struct {

@@ -11,6 +11,9 @@
 #ifndef SCXPP_BPF_IDLE_BPF_H_
 #define SCXPP_BPF_IDLE_BPF_H_
 
+#include "base.bpf.h"
+#include "kfuncs.bpf.h"
+
 /*
  * From ops.select_cpu: returns the CPU to wake @p on and sets *@is_idle when that CPU was
  * idle (then dispatch @p to SCX_DSQ_LOCAL directly: nothing runs there).

@@ -13,6 +13,8 @@
 #ifndef SCXPP_BPF_KFUNCS_BPF_H_
 #define SCXPP_BPF_KFUNCS_BPF_H_
 
+#include "base.bpf.h"
+
 /* errno values BPF callbacks return (vmlinux.h has no errno macros). */
 #ifndef ENOMEM
 #define EPERM 1

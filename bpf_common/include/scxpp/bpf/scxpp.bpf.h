@@ -2,23 +2,15 @@
 /*
  * scxpp's BPF umbrella header: the one line a scheduler's .bpf.c includes.
  *
- * Layers, lowest first: vmlinux.h + libbpf's headers; *_common.h (shared with C++); the
- * kfunc declarations and compatibility layer; the building blocks (exit info, stats); the
- * ops-definition macros.
+ * Layers, lowest first: base.bpf.h (vmlinux.h + libbpf's headers); *_common.h (shared with
+ * C++); the kfunc declarations and compatibility layer; the building blocks (exit info,
+ * stats); the ops-definition macros. Each header also compiles on its own
+ * (bpf.headers_standalone).
  */
 #ifndef SCXPP_BPF_SCXPP_BPF_H_
 #define SCXPP_BPF_SCXPP_BPF_H_
 
-/* vmlinux.h's generated kfunc prototypes clash with ours (address-space attributes). */
-#define BPF_NO_KFUNC_PROTOTYPES
-#include <vmlinux.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
-
-/* Fails when vmlinux.h lost the high bits of 64-bit enums (clang < 16, old pahole). */
-_Static_assert(SCX_DSQ_FLAG_BUILTIN, "vmlinux.h lacks 64-bit enum values: regenerate it with "
-				     "a newer bpftool/pahole and compile with clang >= 16");
+#include "base.bpf.h"
 
 #include "sched_math_common.h"
 #include "topology_common.h"

@@ -41,7 +41,11 @@
 #ifndef SCXPP_BPF_STARVATION_BPF_H_
 #define SCXPP_BPF_STARVATION_BPF_H_
 
+#include "base.bpf.h"
+#include "sched_math_common.h"
 #include "kfuncs.bpf.h"
+#include "stats.bpf.h"
+#include "tunables.bpf.h"
 
 /* scxpp_rescue_starved()'s @to_dsq: a CPU's local DSQ, preempting what runs there. */
 #define SCXPP_RESCUE_TO_CPU SCX_DSQ_LOCAL

@@ -8,6 +8,7 @@
 #ifndef SCXPP_BPF_STATS_BPF_H_
 #define SCXPP_BPF_STATS_BPF_H_
 
+#include "base.bpf.h"
 #include "stats_common.h"
 
 #define SCXPP_STATS_MAP(nr)                                  \

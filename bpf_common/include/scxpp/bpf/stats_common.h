@@ -9,9 +9,12 @@
  *           X(DISPATCHED, "dispatched", "tasks moved to a local DSQ")
  *   SCXPP_STATS_ENUM(mysched_stat, MYSCHED_STATS);
  *
- * which yields `enum mysched_stat { MYSCHED_STAT_..., }`-style indices plus a count. The BPF
- * side defines the map with SCXPP_STATS_MAP(); the C++ side binds scxpp::StatsReader to the
- * map by name with the names and descriptions from the same list (SCXPP_STATS_NAMES).
+ * which yields `enum mysched_stat { SCXPP_STAT_ENQUEUED, SCXPP_STAT_DISPATCHED,
+ * SCXPP_NR_STATS }`: the indices take the list's ids with an SCXPP_STAT_ prefix, and
+ * SCXPP_NR_STATS counts them (one stats list per program). The BPF side defines the map with
+ * SCXPP_STATS_MAP(SCXPP_NR_STATS) (stats.bpf.h); the C++ side binds scxpp::StatsReader to the
+ * map by name with the names and descriptions from the same list (SCXPP_STATS_DESCS in
+ * <scxpp/stats.h>).
  */
 #ifndef SCXPP_BPF_STATS_COMMON_H_
 #define SCXPP_BPF_STATS_COMMON_H_

@@ -13,6 +13,8 @@
 #ifndef SCXPP_BPF_TASK_CTX_BPF_H_
 #define SCXPP_BPF_TASK_CTX_BPF_H_
 
+#include "base.bpf.h"
+
 #define SCXPP_TASK_CTX_DEFINE(ctx_type)                                                   \
 	struct {                                                                      \
 		__uint(type, BPF_MAP_TYPE_TASK_STORAGE);                              \

@@ -13,6 +13,7 @@
 #ifndef SCXPP_BPF_TUNABLES_BPF_H_
 #define SCXPP_BPF_TUNABLES_BPF_H_
 
+#include "base.bpf.h"
 #include "tunables_common.h"
 
 #define SCXPP__TUNABLE_INIT(id, name, def, min, max, desc) [SCXPP_TUNABLE_##id] = (def),
