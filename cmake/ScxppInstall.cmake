@@ -128,7 +128,7 @@ file(RELATIVE_PATH _scxpp_pc_up "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root
 set(SCXPP_PC_PREFIX "\${pcfiledir}/${_scxpp_pc_up}")
 string(REGEX REPLACE "/$" "" SCXPP_PC_PREFIX "${SCXPP_PC_PREFIX}")
 set(SCXPP_PC_REQUIRES
-    "absl_status absl_statusor absl_strings absl_time absl_flags absl_flags_parse absl_flags_usage")
+    "absl_status absl_statusor absl_strings absl_time absl_flags absl_flags_parse absl_flags_usage absl_flags_config")
 # fmt is private to libscxpp, but the archive is static: every link needs it.
 set(SCXPP_PC_REQUIRES_FMT "fmt")
 if(SCXPP_INSTALL_LIBBPF)

@@ -4,13 +4,12 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "batch.skel.h"
 #include "batch_intf.h"
 #include "scxpp/control.h"
 #include "scxpp/dsq_plan.h"
+#include "scxpp/flags.h"
 #include "scxpp/runner.h"
 #include "scxpp/topology.h"
 
@@ -54,8 +53,7 @@ absl::Status CheckFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("batch: long slices and cache-local queues for CPU-bound jobs");
-  absl::ParseCommandLine(argc, argv);
+  scxpp::ParseCommandLine(argc, argv, "long slices and cache-local queues for CPU-bound jobs");
   if (absl::Status s = CheckFlags(); !s.ok()) return scxpp::internal::ReportStartError(s);
   absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();
   if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());

@@ -9,12 +9,11 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "admission.h"
 #include "client.h"
+#include "scxpp/flags.h"
 
 ABSL_FLAG(std::string, socket, scxpp::deadline::kDefaultSocket, "The deadline daemon's socket.");
 
@@ -31,10 +30,10 @@ int Usage(const std::string& why) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Register threads with the deadline scheduler: admit TID:2ms:10ms[:5ms]... | release "
+  std::vector<char*> args = scxpp::ParseCommandLine(
+      argc, argv,
+      "register threads with the deadline scheduler: admit TID:2ms:10ms[:5ms]... | release "
       "TID | list");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) return Usage("no command");
   const std::string cmd = args[1];
   scxpp::deadline::Client client(absl::GetFlag(FLAGS_socket));

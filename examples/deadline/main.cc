@@ -29,8 +29,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -40,8 +38,9 @@
 #include "deadline.skel.h"
 #include "deadline_intf.h"
 #include "server.h"
-#include "scxpp/dsq_plan.h"
 #include "scxpp/control.h"
+#include "scxpp/dsq_plan.h"
+#include "scxpp/flags.h"
 #include "scxpp/runner.h"
 #include "scxpp/topology.h"
 
@@ -491,7 +490,12 @@ absl::StatusOr<std::string> HandleTasks(Registry& reg, TableOp op, const TableKe
 }
 
 int Main(int argc, char** argv) {
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> positional = ParseCommandLine(
+      argc, argv,
+      "EDF with admission control and budgets for periodic real-time tasks\n"
+      "  deadline [--task=TID:2ms:10ms[:5ms]]... [--cgroup=PATH:2ms:10ms]... "
+      "[--spawn=2ms:10ms -- command args...]\n"
+      "Applications register threads at run time through the socket (client.h, deadlinectl).");
   std::vector<std::string> command(positional.begin() + 1, positional.end());
   const double capacity = absl::GetFlag(FLAGS_capacity);
   if (!(capacity > 0 && capacity <= 1)) {
@@ -730,10 +734,5 @@ int Main(int argc, char** argv) {
 }  // namespace scxpp::deadline
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "deadline: EDF with admission control and budgets for periodic real-time tasks\n"
-      "  deadline [--task=TID:2ms:10ms[:5ms]]... [--cgroup=PATH:2ms:10ms]... "
-      "[--spawn=2ms:10ms -- command args...]\n"
-      "Applications register threads at run time through the socket (client.h, deadlinectl).");
   return scxpp::deadline::Main(argc, argv);
 }

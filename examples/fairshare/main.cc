@@ -19,8 +19,6 @@
 #include <system_error>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "fairshare.skel.h"
@@ -29,6 +27,7 @@
 #include "scxpp/control.h"
 #include "scxpp/dsq_plan.h"
 #include "scxpp/features.h"
+#include "scxpp/flags.h"
 #include "scxpp/runner.h"
 #include "scxpp/topology.h"
 
@@ -453,8 +452,7 @@ class Overrides {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("fairshare: CPU shares by cgroup: cpu.weight and cpu.max");
-  absl::ParseCommandLine(argc, argv);
+  scxpp::ParseCommandLine(argc, argv, "CPU shares by cgroup: cpu.weight and cpu.max");
   if (absl::Status s = CheckFlags(); !s.ok()) return scxpp::internal::ReportStartError(s);
   absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();
   if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());

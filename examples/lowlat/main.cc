@@ -11,14 +11,13 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "lowlat.skel.h"
 #include "lowlat_intf.h"
 #include "scxpp/control.h"
 #include "scxpp/dsq_plan.h"
+#include "scxpp/flags.h"
 #include "scxpp/runner.h"
 #include "scxpp/topology.h"
 
@@ -173,8 +172,7 @@ class CgroupFollower {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("lowlat: run latency-critical tasks the moment they wake");
-  absl::ParseCommandLine(argc, argv);
+  scxpp::ParseCommandLine(argc, argv, "run latency-critical tasks the moment they wake");
   absl::StatusOr<std::vector<Selection>> sel = ParseSelectors();
   if (!sel.ok()) return scxpp::internal::ReportStartError(sel.status());
   absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();

@@ -7,17 +7,15 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "minimal.skel.h"
 #include "minimal_intf.h"
+#include "scxpp/flags.h"
 #include "scxpp/runner.h"
 
 ABSL_FLAG(uint32_t, slice_us, 20000, "Time slice in microseconds (100..100000).");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("minimal: a global-FIFO sched_ext scheduler (scxpp template)");
-  absl::ParseCommandLine(argc, argv);
+  scxpp::ParseCommandLine(argc, argv, "a global-FIFO sched_ext scheduler (scxpp template)");
   const uint32_t slice_us = absl::GetFlag(FLAGS_slice_us);
   if (slice_us < 100 || slice_us > 100000) {
     fprintf(stderr, "error: --slice_us=%u is out of range; use 100..100000\n", slice_us);

@@ -101,7 +101,7 @@ int Run(typename Scheduler<Skel>::OpenFn open, typename Scheduler<Skel>::Configu
 /// Run() with the shared flags (RunOptionsFromFlags()) and what the scheduler offers: its
 /// counters, and for live control its tunables and tables (ControlSpec; a plain stats list
 /// converts), published for `scxppctl` while it runs. What a scheduler's main() calls
-/// after absl::ParseCommandLine(). A bad shared flag is reported on stderr and returns
+/// after scxpp::ParseCommandLine(). A bad shared flag is reported on stderr and returns
 /// kExitStartFailed before anything is loaded. `hooks` is the scheduler's own work while it
 /// runs (see RunHooks).
 template <typename Skel>

@@ -9,8 +9,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -18,6 +16,7 @@
 #include "absl/time/time.h"
 #include "fmt/core.h"
 #include "scxpp/control.h"
+#include "scxpp/flags.h"
 #include "scxpp/stats.h"
 
 ABSL_FLAG(std::string, root, scxpp::kDefaultControlRoot,
@@ -32,7 +31,7 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5),
 
 namespace {
 
-constexpr char kUsage[] = R"(scxppctl: read and retune a running scxpp scheduler without reloading it.
+constexpr char kUsage[] = R"(read and retune a running scxpp scheduler without reloading it.
 
 Usage:
   scxppctl list                          running scxpp schedulers
@@ -196,8 +195,7 @@ int Table(scxpp::ControlClient& c, const std::vector<char*>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> args = scxpp::ParseCommandLine(argc, argv, kUsage);
   const std::string root = absl::GetFlag(FLAGS_root);
   if (args.size() < 2) return Usage("give a command: list, describe, stats, get, set or table");
   const std::string cmd = args[1];
