@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "fmt/core.h"
@@ -95,7 +96,27 @@ absl::StatusOr<void*> OpenSkeleton(void* (*open)(const bpf_object_open_opts*),
   return skel;
 }
 
-void SchedulerCore::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
+void SchedulerCore::LinkDeleter::operator()(bpf_link* link) const {
+  if (destroy != nullptr) {
+    destroy(link);
+  } else {
+    bpf_link__destroy(link);
+  }
+}
+
+SchedulerCore& SchedulerCore::operator=(SchedulerCore&& other) noexcept {
+  if (this == &other) return *this;
+  // Member-wise assignment would destroy the skeleton (the struct_ops map, the programs)
+  // while its link still holds the scheduler attached.
+  link_.reset();
+  skel_ = std::move(other.skel_);
+  obj_ = std::exchange(other.obj_, nullptr);
+  skeleton_ = std::exchange(other.skeleton_, nullptr);
+  ops_map_ = std::exchange(other.ops_map_, nullptr);
+  name_ = std::move(other.name_);
+  link_ = std::move(other.link_);
+  return *this;
+}
 
 SchedulerCore::SchedulerCore(void* skel, DestroyFn destroy, bpf_object* obj)
     : skel_(skel, SkelDeleter{destroy}), obj_(obj), name_(bpf_object__name(obj)) {}

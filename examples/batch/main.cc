@@ -59,7 +59,6 @@ int main(int argc, char** argv) {
   if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());
 
   return scxpp::RunWithFlags<batch>(
-      &batch__open_opts,
       [&](batch& skel) -> absl::Status {
         auto* ro = skel.rodata;
         // Start values of the live tunables: the flags of the same names, range-checked.

@@ -704,7 +704,6 @@ int Main(int argc, char** argv) {
   };
 
   const int rc = RunWithFlags<::deadline>(
-      &::deadline__open_opts,
       [&](::deadline& skel) -> absl::Status {
         auto* ro = skel.rodata;
         absl::StatusOr<Tunables> t = Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(DEADLINE_TUNABLES));

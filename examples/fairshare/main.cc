@@ -483,7 +483,6 @@ int main(int argc, char** argv) {
     };
   }
   return scxpp::RunWithFlags<fairshare>(
-      &fairshare__open_opts,
       [&](fairshare& skel) -> absl::Status {
         current = &skel;
         auto* ro = skel.rodata;

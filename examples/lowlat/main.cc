@@ -180,7 +180,6 @@ int main(int argc, char** argv) {
   CgroupFollower cgroups(absl::GetFlag(FLAGS_cgroup));
 
   return scxpp::RunWithFlags<lowlat>(
-      &lowlat__open_opts,
       [&](lowlat& skel) -> absl::Status {
         auto* ro = skel.rodata;
         // Start values of the live tunables: the flags of the same names, range-checked.

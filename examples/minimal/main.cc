@@ -22,7 +22,6 @@ int main(int argc, char** argv) {
     return scxpp::kExitStartFailed;
   }
   return scxpp::RunWithFlags<minimal>(
-      &minimal__open_opts,
       [&](minimal& skel) {
         skel.rodata->slice_ns = uint64_t{slice_us} * 1000;
         return absl::OkStatus();

@@ -117,6 +117,14 @@ int RunWithFlags(typename Scheduler<Skel>::OpenFn open,
   return Run<Skel>(open, std::move(configure), *options);
 }
 
+/// RunWithFlags() with the skeleton's own `Skel::open()` (bpftool's C++ skeleton).
+template <typename Skel>
+int RunWithFlags(typename Scheduler<Skel>::ConfigureFn configure, ControlSpec spec,
+                 RunHooks hooks = {}) {
+  return RunWithFlags<Skel>(&Skel::open, std::move(configure), std::move(spec),
+                            std::move(hooks));
+}
+
 }  // namespace scxpp
 
 #endif  // SCXPP_RUNNER_H_

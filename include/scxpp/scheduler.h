@@ -52,7 +52,8 @@ namespace internal {
 class SchedulerCore {
  public:
   SchedulerCore(SchedulerCore&&) noexcept = default;
-  SchedulerCore& operator=(SchedulerCore&&) noexcept = default;
+  /// Detaches the scheduler held here, then destroys its skeleton, then takes `other`'s.
+  SchedulerCore& operator=(SchedulerCore&& other) noexcept;
   SchedulerCore(const SchedulerCore&) = delete;
   SchedulerCore& operator=(const SchedulerCore&) = delete;
   virtual ~SchedulerCore() = default;
@@ -86,6 +87,10 @@ class SchedulerCore {
     }
   };
   struct LinkDeleter {
+    LinkDeleter() noexcept : destroy(nullptr) {}
+    /// Only tests, which have no kernel to link to, pass their own.
+    explicit LinkDeleter(void (*d)(bpf_link*)) noexcept : destroy(d) {}
+    void (*destroy)(bpf_link*);  ///< nullptr: bpf_link__destroy()
     void operator()(bpf_link* link) const;
   };
 
@@ -115,7 +120,8 @@ using SchedulerBase = internal::SchedulerCore;
 template <typename Skel>
 class Scheduler : public internal::SchedulerCore {
  public:
-  /// `<name>__open_opts` from the generated skeleton.
+  /// `<name>__open_opts` from the generated skeleton (the overload without it uses
+  /// `Skel::open`).
   using OpenFn = Skel* (*)(const bpf_object_open_opts*);
   /// Writes read-only data (`skel.rodata->...`) and map sizes before load.
   /// A non-OK status aborts Create() with that status.
@@ -131,6 +137,11 @@ class Scheduler : public internal::SchedulerCore {
   ///   whatever `configure` returned; kInternal for other libbpf errors.
   static absl::StatusOr<Scheduler> Create(OpenFn open, ConfigureFn configure = {},
                                           SchedulerOptions options = {});
+  /// Create() with the skeleton's own `Skel::open()` (bpftool's C++ skeleton).
+  static absl::StatusOr<Scheduler> Create(ConfigureFn configure = {},
+                                          SchedulerOptions options = {}) {
+    return Create(&Skel::open, std::move(configure), std::move(options));
+  }
 
   /// The skeleton: maps, bss/data, and (read-only after load) rodata.
   Skel& skel() const { return *static_cast<Skel*>(skel_.get()); }
@@ -142,11 +153,7 @@ class Scheduler : public internal::SchedulerCore {
 
  private:
   using internal::SchedulerCore::SchedulerCore;
-  static void Destroy(void* p) {
-    auto* skel = static_cast<Skel*>(p);
-    if (skel->skeleton != nullptr) bpf_object__destroy_skeleton(skel->skeleton);
-    std::free(skel);
-  }
+  static void Destroy(void* p) { Skel::destroy(static_cast<Skel*>(p)); }
 };
 
 namespace internal {

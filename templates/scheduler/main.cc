@@ -24,7 +24,6 @@ int main(int argc, char** argv) {
     return scxpp::kExitStartFailed;
   }
   return scxpp::RunWithFlags<@name@>(
-      &@name@__open_opts,
       [&](@name@& skel) {
         skel.rodata->slice_ns = uint64_t{slice_us} * 1000;
         return absl::OkStatus();

@@ -3,10 +3,14 @@
 // host (no load): the building blocks put the maps and ops fields the library relies on.
 #include <bpf/libbpf.h>
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "minimal.skel.h"
 #include "minimal_intf.h"
 #include "scxpp/bpf/exit_info_common.h"
+#include "scxpp/scheduler.h"
 
 namespace {
 
@@ -34,6 +38,42 @@ TEST(SkeletonTest, MinimalObjectHasScxppMapsAndOps) {
   // SCXPP_OPS_DEFINE sized the kernel's dump buffer to what scxpp_record_exit() copies.
   EXPECT_EQ(skel->struct_ops.minimal_ops->exit_dump_len, static_cast<uint32_t>(SCXPP_EXIT_DUMP_LEN));
   EXPECT_EQ(skel->rodata->slice_ns, 20'000'000u);
+}
+
+// Move assignment must detach the scheduler it replaces before destroying that scheduler's
+// skeleton (its struct_ops map and programs). A fake link records when it is destroyed; the
+// skeleton is a real one, opened on the host.
+std::vector<std::string> g_teardown;
+
+void FakeLinkDestroy(bpf_link*) { g_teardown.push_back("link"); }
+void RecordingSkelDestroy(void* p) {
+  g_teardown.push_back("skel");
+  minimal::destroy(static_cast<minimal*>(p));
+}
+
+class FakeAttachedScheduler : public scxpp::internal::SchedulerCore {
+ public:
+  explicit FakeAttachedScheduler(minimal* skel)
+      : SchedulerCore(skel, &RecordingSkelDestroy, skel->obj) {
+    static int fake_link;
+    link_ = std::unique_ptr<bpf_link, LinkDeleter>(reinterpret_cast<bpf_link*>(&fake_link),
+                                                   LinkDeleter{&FakeLinkDestroy});
+  }
+};
+
+TEST(SchedulerTest, MoveAssignmentDetachesTheOldSchedulerBeforeDestroyingItsSkeleton) {
+  minimal* first = minimal::open();
+  minimal* second = minimal::open();
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  FakeAttachedScheduler a(first);
+  FakeAttachedScheduler b(second);
+  ASSERT_TRUE(a.attached());
+  g_teardown.clear();
+  a = std::move(b);
+  EXPECT_EQ(g_teardown, (std::vector<std::string>{"link", "skel"}));
+  EXPECT_TRUE(a.attached());  // b's link, now a's
+  g_teardown.clear();
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ ABSL_FLAG(bool, bad_verifier, false, "load the object the verifier rejects inste
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_bad_verifier)) {
-    return scxpp::RunWithFlags<badverifier>(&badverifier__open_opts, {}, {});
+    return scxpp::RunWithFlags<badverifier>({}, {});
   }
   const std::string f = absl::GetFlag(FLAGS_fault);
   uint32_t fault = TESTSCHED_FAULT_NONE;
@@ -38,7 +38,6 @@ int main(int argc, char** argv) {
   if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());
   int starts = 0;
   return scxpp::RunWithFlags<testsched>(
-      &testsched__open_opts,
       [&](testsched& skel) {
         // A restart fault fires on the first start only, so the restart is seen to work.
         skel.rodata->fault = (fault == TESTSCHED_FAULT_RESTART && starts > 0) ? 0 : fault;
