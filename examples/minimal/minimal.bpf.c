@@ -1,26 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * minimal: the smallest honest sched_ext scheduler, and the template to start from.
+ * minimal: a sched_ext scheduler.
  *
- * Policy. One global FIFO shared by every CPU. A waking task that finds an idle CPU (the
- * kernel's built-in idle tracking, through scx_bpf_select_cpu_dfl(), which prefers the
- * previous CPU and then an idle core) is put straight on that CPU's local DSQ, so it starts
- * without touching the shared queue. Every other runnable task is appended to the FIFO, and
- * a CPU that runs out of work takes the oldest task from it. Each task runs for one slice
- * (--slice_us, default 20 ms) before it goes to the back of the queue.
+ * Policy. (Write here what the scheduler does and why; this essay is the first thing a
+ * reader of the code sees.) As generated, it is a global FIFO: a waking task that finds an
+ * idle CPU (the kernel's built-in idle tracking, through scx_bpf_select_cpu_dfl(), which
+ * prefers the previous CPU and then an idle core) goes straight to that CPU's local queue;
+ * every other runnable task is appended to one shared queue, and a CPU that runs out of
+ * work takes the oldest task from it. Each task runs for one slice (--slice_us, default
+ * 20 ms) before it goes to the back of the queue.
  *
- * Why it is a useful baseline. FIFO with long slices has no notion of weight or latency, so
- * it is unfair to nice values and poor for interactive tasks, but it is work-conserving,
- * cheap, and cache-friendly under CPU-bound load. The reference schedulers are measured
- * against it as well as against EEVDF.
+ * Why a FIFO is the place to start: it has no notion of weight or latency, so it is unfair
+ * to nice values and poor for interactive tasks, but it is work-conserving, cheap and
+ * cache-friendly under CPU-bound load. scxpp's reference schedulers are measured against
+ * it (as examples/minimal, which is this template) as well as against EEVDF.
  *
- * What to change first when you copy it: the enqueue path (which queue, what order) and the
- * dispatch path (which queue a CPU serves first). Everything else is plumbing scxpp provides.
+ * Where to start changing it: minimal_enqueue decides which queue a task goes to and in
+ * what order; minimal_dispatch decides which queue a CPU serves. docs/writing-your-first-
+ * scheduler.md in the scxpp sources walks from here to a weighted fair policy.
  */
 #include <scxpp/bpf/scxpp.bpf.h>
 
 #include "minimal_intf.h"
 
+/* The kernel loads sched_ext programs only under a GPL-compatible licence. */
 char _license[] SEC("license") = "GPL";
 
 /* Set by main.cc before load (read-only data can only be written before load). */
@@ -59,6 +62,7 @@ s32 SCXPP_OPS_SLEEPABLE(minimal_init)
 
 void SCXPP_OPS(minimal_exit, struct scx_exit_info *ei)
 {
+	/* Lets main.cc report how and why the scheduler ended. */
 	scxpp_record_exit(ei);
 }
 

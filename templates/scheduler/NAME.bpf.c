@@ -4,9 +4,16 @@
  *
  * Policy. (Write here what the scheduler does and why; this essay is the first thing a
  * reader of the code sees.) As generated, it is a global FIFO: a waking task that finds an
- * idle CPU goes straight to that CPU's local queue; every other runnable task is appended
- * to one shared queue, and a CPU that runs out of work takes the oldest task from it. Each
- * task runs for one slice (--slice_us) before it goes to the back of the queue.
+ * idle CPU (the kernel's built-in idle tracking, through scx_bpf_select_cpu_dfl(), which
+ * prefers the previous CPU and then an idle core) goes straight to that CPU's local queue;
+ * every other runnable task is appended to one shared queue, and a CPU that runs out of
+ * work takes the oldest task from it. Each task runs for one slice (--slice_us, default
+ * 20 ms) before it goes to the back of the queue.
+ *
+ * Why a FIFO is the place to start: it has no notion of weight or latency, so it is unfair
+ * to nice values and poor for interactive tasks, but it is work-conserving, cheap and
+ * cache-friendly under CPU-bound load. scxpp's reference schedulers are measured against
+ * it (as examples/minimal, which is this template) as well as against EEVDF.
  *
  * Where to start changing it: @name@_enqueue decides which queue a task goes to and in
  * what order; @name@_dispatch decides which queue a CPU serves. docs/writing-your-first-
@@ -20,7 +27,7 @@
 char _license[] SEC("license") = "GPL";
 
 /* Set by main.cc before load (read-only data can only be written before load). */
-const volatile u64 slice_ns = 5ULL * 1000 * 1000;
+const volatile u64 slice_ns = 20ULL * 1000 * 1000;
 
 SCXPP_STATS_MAP(SCXPP_NR_STATS);
 

@@ -14,10 +14,10 @@
 #include "scxpp/flags.h"
 #include "scxpp/runner.h"
 
-ABSL_FLAG(uint32_t, slice_us, 5000, "Time slice in microseconds (100..100000).");
+ABSL_FLAG(uint32_t, slice_us, 20000, "Time slice in microseconds (100..100000).");
 
 int main(int argc, char** argv) {
-  scxpp::ParseCommandLine(argc, argv, "a sched_ext scheduler built on scxpp");
+  scxpp::ParseCommandLine(argc, argv, "a global-FIFO sched_ext scheduler built on scxpp");
   const uint32_t slice_us = absl::GetFlag(FLAGS_slice_us);
   if (slice_us < 100 || slice_us > 100000) {
     fprintf(stderr, "error: --slice_us=%u is out of range; use 100..100000\n", slice_us);
