@@ -68,7 +68,9 @@ struct RunOptions {
 
 /// The flags every example shares: --stats_interval,
 /// --stats_format=text|table|json|prometheus, --stats_prometheus_file, --verbose,
-/// --control_root.
+/// --control_root. They are defined in an object of their own that only this function (and
+/// RunWithFlags(), which calls it) pulls into a static link: a program that fills RunOptions
+/// itself may define flags of the same names.
 /// @return the options; kInvalidArgument for a bad --stats_format (the message names the
 ///         flag and the choices), for main() to print before returning kExitStartFailed.
 absl::StatusOr<RunOptions> RunOptionsFromFlags();
