@@ -169,11 +169,14 @@ void RestoreLiveState(const RunOptions& o, SchedulerCore& s, const LiveState& st
 }
 
 }  // namespace
+}  // namespace internal
 
 int ReportStartError(const absl::Status& status) {
   fmt::print(stderr, "error: {}\n", std::string(status.message()));
   return kExitStartFailed;
 }
+
+namespace internal {
 
 int Run(const StartFn& start, const RunOptions& options) {
   SignalWatch signals;
@@ -236,7 +239,7 @@ int Run(const StartFn& start, const RunOptions& options) {
     const absl::Duration poll_every = absl::Milliseconds(100);
     absl::Time next_stats = absl::Now() + options.stats_interval;
     int signo = 0;
-    while (!s.Exited()) {
+    while (!s.Exited() && !s.stop_requested()) {
       signo = signals.Wait(poll_every);
       if (signo != 0) break;
       if (control) control->Poll();
@@ -250,8 +253,13 @@ int Run(const StartFn& start, const RunOptions& options) {
         }
       }
     }
-    if (signo != 0) fmt::print("scxpp: {} received, detaching\n", strsignal(signo));
-    (void)NotifyServiceManager(signo != 0 ? "STOPPING=1\nSTATUS=detaching on request"
+    const bool on_request = signo != 0 || s.stop_requested();
+    if (signo != 0) {
+      fmt::print("scxpp: {} received, detaching\n", strsignal(signo));
+    } else if (s.stop_requested()) {
+      fmt::print("scxpp: {}, detaching\n", s.stop_reason());
+    }
+    (void)NotifyServiceManager(on_request ? "STOPPING=1\nSTATUS=detaching on request"
                                           : "STATUS=the scheduler exited; reporting");
     // Final stats while the maps are still there, then detach.
     if (stats) {
@@ -276,7 +284,7 @@ int Run(const StartFn& start, const RunOptions& options) {
     }
     fmt::print("scxpp: scheduler '{}' exited: {}\n", s.name(), exit->Summary());
     std::fflush(stdout);
-    if (exit->should_restart() && signo == 0) {
+    if (exit->should_restart() && !on_request) {
       if (absl::Now() - attached_at >= kHealthyRun) restarts = 0;
       if (restarts < options.max_restarts) {
         ++restarts;

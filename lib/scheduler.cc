@@ -115,7 +115,14 @@ SchedulerCore& SchedulerCore::operator=(SchedulerCore&& other) noexcept {
   ops_map_ = std::exchange(other.ops_map_, nullptr);
   name_ = std::move(other.name_);
   link_ = std::move(other.link_);
+  stop_requested_ = std::exchange(other.stop_requested_, false);
+  stop_reason_ = std::move(other.stop_reason_);
   return *this;
+}
+
+void SchedulerCore::RequestStop(std::string why) {
+  stop_requested_ = true;
+  stop_reason_ = std::move(why);
 }
 
 SchedulerCore::SchedulerCore(void* skel, DestroyFn destroy, bpf_object* obj)

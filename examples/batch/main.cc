@@ -54,9 +54,9 @@ absl::Status CheckFlags() {
 
 int main(int argc, char** argv) {
   scxpp::ParseCommandLine(argc, argv, "long slices and cache-local queues for CPU-bound jobs");
-  if (absl::Status s = CheckFlags(); !s.ok()) return scxpp::internal::ReportStartError(s);
+  if (absl::Status s = CheckFlags(); !s.ok()) return scxpp::ReportStartError(s);
   absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();
-  if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());
+  if (!topo.ok()) return scxpp::ReportStartError(topo.status());
 
   return scxpp::RunWithFlags<batch>(
       [&](batch& skel) -> absl::Status {
@@ -66,11 +66,12 @@ int main(int argc, char** argv) {
             scxpp::Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(BATCH_TUNABLES));
         if (!t.ok()) return t.status();
         if (absl::Status s = t->SetFromFlags(); !s.ok()) return s;
-        if (absl::Status s = topo->FillBpf(const_cast<scxpp_topo*>(&ro->scxpp_topo)); !s.ok()) {
+        if (absl::Status s = topo->FillBpf(ro->scxpp_topo); !s.ok()) {
           return s;
         }
-        const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) =
-            scxpp::MakeDsqPlan(*topo, {SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0, /*nr_user=*/1);
+        scxpp::SetRodata(
+            ro->scxpp_dsq_plan,
+            scxpp::MakeDsqPlan(*topo, {SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0, /*nr_user=*/1));
         return absl::OkStatus();
       },
       scxpp::ControlSpec{SCXPP_STATS_DESCS(BATCH_STATS), SCXPP_TUNABLE_DESCS(BATCH_TUNABLES), {}});

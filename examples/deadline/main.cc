@@ -42,6 +42,7 @@
 #include "scxpp/dsq_plan.h"
 #include "scxpp/flags.h"
 #include "scxpp/runner.h"
+#include "scxpp/spawn.h"
 #include "scxpp/topology.h"
 
 ABSL_FLAG(std::vector<std::string>, task, {},
@@ -499,63 +500,63 @@ int Main(int argc, char** argv) {
   std::vector<std::string> command(positional.begin() + 1, positional.end());
   const double capacity = absl::GetFlag(FLAGS_capacity);
   if (!(capacity > 0 && capacity <= 1)) {
-    return internal::ReportStartError(
+    return ReportStartError(
         absl::InvalidArgumentError(absl::StrCat("--capacity must be in (0, 1], got ", capacity)));
   }
   const double jitter = absl::GetFlag(FLAGS_jitter);
   if (!(jitter >= 0 && jitter < 0.5)) {
-    return internal::ReportStartError(
+    return ReportStartError(
         absl::InvalidArgumentError(absl::StrCat("--jitter must be in [0, 0.5), got ", jitter)));
   }
   const std::string throttle = absl::GetFlag(FLAGS_throttle);
   if (throttle != "demote" && throttle != "hold") {
-    return internal::ReportStartError(absl::InvalidArgumentError(
+    return ReportStartError(absl::InvalidArgumentError(
         absl::StrCat("--throttle must be demote or hold, got '", throttle, "'")));
   }
   absl::StatusOr<Placement> placement = ParsePlacement(absl::GetFlag(FLAGS_placement));
   if (!placement.ok()) {
-    return internal::ReportStartError(
+    return ReportStartError(
         absl::InvalidArgumentError(absl::StrCat("--placement: ", placement.status().message())));
   }
   absl::StatusOr<Topology> topo = Topology::FromSysfs();
-  if (!topo.ok()) return internal::ReportStartError(topo.status());
+  if (!topo.ok()) return ReportStartError(topo.status());
   std::vector<int> cpus = topo->online_cpus();
   if (!absl::GetFlag(FLAGS_cpus).empty()) {
     absl::StatusOr<std::vector<int>> list = ParseCpuList(absl::GetFlag(FLAGS_cpus));
     if (!list.ok()) {
-      return internal::ReportStartError(
+      return ReportStartError(
           absl::InvalidArgumentError(absl::StrCat("--cpus: ", list.status().message())));
     }
     for (int c : *list) {
       if (!topo->IsOnline(c)) {
-        return internal::ReportStartError(absl::InvalidArgumentError(
+        return ReportStartError(absl::InvalidArgumentError(
             absl::StrCat("--cpus: CPU ", c, " is not online (online: ", topo->Summary(), ")")));
       }
     }
     cpus = *list;
   }
   if (cpus.empty()) {
-    return internal::ReportStartError(absl::InvalidArgumentError("--cpus: no CPUs given"));
+    return ReportStartError(absl::InvalidArgumentError("--cpus: no CPUs given"));
   }
   const std::string spawn = absl::GetFlag(FLAGS_spawn);
   if (!command.empty() && spawn.empty()) {
-    return internal::ReportStartError(absl::InvalidArgumentError(
+    return ReportStartError(absl::InvalidArgumentError(
         absl::StrCat("unexpected argument '", command[0],
                      "': to run a command as an admitted task, give --spawn=runtime:period")));
   }
   if (!spawn.empty() && command.empty()) {
-    return internal::ReportStartError(absl::InvalidArgumentError(
+    return ReportStartError(absl::InvalidArgumentError(
         "--spawn needs a command after `--`, e.g. deadline --spawn=2ms:10ms -- ./control_loop"));
   }
 
   const double user_cpus = absl::GetFlag(FLAGS_user_cpus);
   if (!(user_cpus >= 0 && user_cpus <= cpus.size())) {
-    return internal::ReportStartError(absl::InvalidArgumentError(absl::StrCat(
+    return ReportStartError(absl::InvalidArgumentError(absl::StrCat(
         "--user_cpus must be in [0, ", cpus.size(), "] (the CPUs admitted tasks may use), got ",
         user_cpus)));
   }
   absl::StatusOr<gid_t> group = ParseGroup(absl::GetFlag(FLAGS_socket_group));
-  if (!group.ok()) return internal::ReportStartError(group.status());
+  if (!group.ok()) return ReportStartError(group.status());
 
   // Everything the flags ask for is admitted (or refused) before anything is loaded.
   Registry reg(Admission(cpus, capacity, *placement, jitter),
@@ -565,10 +566,10 @@ int Main(int argc, char** argv) {
     std::string head;
     Registration r;
     if (absl::Status s = SplitSpec("--task", spec, &head, &r.params); !s.ok()) {
-      return internal::ReportStartError(s);
+      return ReportStartError(s);
     }
     if (!absl::SimpleAtoi(head, &r.tid) || r.tid <= 0) {
-      return internal::ReportStartError(absl::InvalidArgumentError(
+      return ReportStartError(absl::InvalidArgumentError(
           absl::StrCat("--task: '", head, "' is not a thread id (a positive integer)")));
     }
     startup.push_back(r);
@@ -577,11 +578,11 @@ int Main(int argc, char** argv) {
   for (const std::string& spec : absl::GetFlag(FLAGS_cgroup)) {
     CgroupRule rule;
     if (absl::Status s = SplitSpec("--cgroup", spec, &rule.path, &rule.params); !s.ok()) {
-      return internal::ReportStartError(s);
+      return ReportStartError(s);
     }
     struct stat st;
     if (stat((rule.path + "/cgroup.threads").c_str(), &st) != 0) {
-      return internal::ReportStartError(absl::InvalidArgumentError(absl::StrCat(
+      return ReportStartError(absl::InvalidArgumentError(absl::StrCat(
           "--cgroup: ", rule.path, " is not a cgroup v2 directory (no cgroup.threads)")));
     }
     for (int tid : CgroupThreads(rule.path)) startup.push_back({tid, rule.params});
@@ -590,7 +591,7 @@ int Main(int argc, char** argv) {
   if (!startup.empty()) {
     absl::StatusOr<std::vector<int>> placed = reg.Admit(startup);
     if (!placed.ok()) {
-      return internal::ReportStartError(absl::Status(
+      return ReportStartError(absl::Status(
           placed.status().code(), absl::StrCat("startup set: ", placed.status().message())));
     }
     for (size_t i = 0; i < startup.size(); ++i) {
@@ -602,12 +603,12 @@ int Main(int argc, char** argv) {
   if (!spawn.empty()) {
     absl::StatusOr<TaskParams> p = ParseTaskParams(spawn);
     if (!p.ok()) {
-      return internal::ReportStartError(
+      return ReportStartError(
           absl::InvalidArgumentError(absl::StrCat("--spawn: ", p.status().message())));
     }
     absl::StatusOr<std::vector<int>> placed = reg.Admit({{kSpawnPlaceholder, *p}});
     if (!placed.ok()) {
-      return internal::ReportStartError(absl::Status(
+      return ReportStartError(absl::Status(
           placed.status().code(), absl::StrCat("--spawn: ", placed.status().message())));
     }
   }
@@ -620,52 +621,35 @@ int Main(int argc, char** argv) {
       [&reg](const Peer& peer, const std::string& request) {
         return reg.Handle(peer, request);
       });
-  if (!server.ok()) return internal::ReportStartError(server.status());
+  if (!server.ok()) return ReportStartError(server.status());
 
-  pid_t child = -1;
+  std::optional<HeldChild> child;  // --spawn's command, held until it has its reservation
+  bool spawned = false;
   RunHooks hooks;
   hooks.attached = [&](SchedulerBase& sched) -> absl::Status {
     if (absl::Status s = reg.Bind(sched.object()); !s.ok()) return s;
     // Clients wait in the backlog until the spawned command holds its reservation: one
     // admitted meanwhile could take the capacity its placeholder was keeping.
-    if (spawn.empty() || child > 0) {
+    if (spawn.empty() || spawned) {
       (*server)->Start();
       return absl::OkStatus();
     }
-    int go[2];
-    if (pipe2(go, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "--spawn: pipe");
-    child = fork();
-    if (child < 0) return absl::ErrnoToStatus(errno, "--spawn: fork");
-    if (child == 0) {
-      // The runner blocks SIGINT/SIGTERM to read them from a signalfd; the command must not
-      // inherit that.
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      char c;
-      close(go[1]);
-      if (read(go[0], &c, 1) != 1) _exit(127);  // The parent gave up.
-      std::vector<char*> args;
-      for (std::string& a : command) args.push_back(a.data());
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      std::fprintf(stderr, "deadline: --spawn: cannot run %s: %s\n", args[0], std::strerror(errno));
-      _exit(127);
+    absl::StatusOr<HeldChild> held = HeldChild::Start(command);
+    if (!held.ok()) {
+      return absl::Status(held.status().code(), absl::StrCat("--spawn: ", held.status().message()));
     }
-    close(go[0]);
-    absl::StatusOr<int> cpu = reg.Rekey(kSpawnPlaceholder, child);
-    if (!cpu.ok()) {
-      close(go[1]);
-      return cpu.status();
-    }
-    std::printf("deadline: spawned %s as thread %d on CPU %d\n", command[0].c_str(), child, *cpu);
+    child.emplace(*std::move(held));
+    spawned = true;
+    absl::StatusOr<int> cpu = reg.Rekey(kSpawnPlaceholder, child->pid());
+    if (!cpu.ok()) return cpu.status();  // the held child is killed with `child`
+    std::printf("deadline: spawned %s as thread %d on CPU %d\n", command[0].c_str(),
+                child->pid(), *cpu);
     std::fflush(stdout);
-    (void)!write(go[1], "g", 1);
-    close(go[1]);
+    if (absl::Status s = child->Release(); !s.ok()) return s;
     (*server)->Start();
     return absl::OkStatus();
   };
-  hooks.poll = [&](SchedulerBase&) {
+  hooks.poll = [&](SchedulerBase& sched) {
     reg.Reap();
     for (CgroupRule& rule : cgroups) {
       for (int tid : CgroupThreads(rule.path)) {
@@ -682,18 +666,15 @@ int Main(int argc, char** argv) {
         std::fflush(stdout);
       }
     }
-    if (child > 0) {
-      int status = 0;
-      if (waitpid(child, &status, WNOHANG) == child) {
+    if (child) {
+      if (std::optional<int> status = child->Poll()) {
         std::printf("deadline: spawned command exited (%s %d)\n",
-                    WIFEXITED(status) ? "status" : "signal",
-                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                    *status < 128 ? "status" : "signal", *status < 128 ? *status : *status - 128);
         std::fflush(stdout);
         reg.Reap();
-        child = 0;
-        // The runner detaches on SIGTERM (read from its signalfd): the scheduler's work is
-        // done when the command it was started for is.
-        kill(getpid(), SIGTERM);
+        child.reset();
+        // The scheduler's work is done when the command it was started for is.
+        sched.RequestStop("the spawned command exited");
       }
     }
   };
@@ -712,9 +693,9 @@ int Main(int argc, char** argv) {
         if (absl::Status s = t->SetFromFlags(); !s.ok()) return s;
         ro->throttle_hold = throttle == "hold";
         ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
-        const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) =
-            MakeDsqPlan(*topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0,
-                        /*nr_user=*/static_cast<uint32_t>(topo->nr_cpu_ids()) + 1);
+        SetRodata(ro->scxpp_dsq_plan,
+                  MakeDsqPlan(*topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_CPU, SCXPP_DSQ_USER}, 0,
+                              /*nr_user=*/static_cast<uint32_t>(topo->nr_cpu_ids()) + 1));
         return absl::OkStatus();
       },
       ControlSpec{SCXPP_STATS_DESCS(DEADLINE_STATS), SCXPP_TUNABLE_DESCS(DEADLINE_TUNABLES),
@@ -725,7 +706,8 @@ int Main(int argc, char** argv) {
                     }}}},
       std::move(hooks));
   (*server)->Stop();
-  if (child > 0 && waitpid(child, nullptr, WNOHANG) == 0) kill(child, SIGTERM);
+  // The scheduler stopped first (a signal, an error): the command it was for ends with it.
+  if (child && !child->Poll()) kill(child->pid(), SIGTERM);
   return rc;
 }
 

@@ -453,9 +453,9 @@ class Overrides {
 
 int main(int argc, char** argv) {
   scxpp::ParseCommandLine(argc, argv, "CPU shares by cgroup: cpu.weight and cpu.max");
-  if (absl::Status s = CheckFlags(); !s.ok()) return scxpp::internal::ReportStartError(s);
+  if (absl::Status s = CheckFlags(); !s.ok()) return scxpp::ReportStartError(s);
   absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();
-  if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());
+  if (!topo.ok()) return scxpp::ReportStartError(topo.status());
   absl::StatusOr<scxpp::KernelFeatures> features = scxpp::KernelFeatures::FromRunningKernel();
   const bool poll_cpu_max = features.ok() && features->HasSchedExt() &&
                             absl::GetFlag(FLAGS_bandwidth) &&
@@ -467,29 +467,26 @@ int main(int argc, char** argv) {
                std::string(scxpp::OpsFieldSince("cgroup_set_bandwidth")));
   }
 
-  fairshare* current = nullptr;  // the loaded skeleton (again after a restart)
   CpuMaxWatcher poller;
   Overrides overrides;
   scxpp::RunHooks hooks;
-  hooks.loaded = [&](scxpp::SchedulerBase&) {
+  hooks.loaded = [&](scxpp::SchedulerBase& s) {
     poller.Reset();
-    overrides.Bind(current);
+    overrides.Bind(&scxpp::SkelOf<fairshare>(s));  // the loaded skeleton, again after a restart
     return overrides.Reapply();
   };
   if (absl::GetFlag(FLAGS_report)) hooks.final_report = Report;
   if (poll_cpu_max) {
-    hooks.poll = [&](scxpp::SchedulerBase& s) {
-      if (current != nullptr) poller.Poll(s, *current);
-    };
+    hooks.poll = [&](scxpp::SchedulerBase& s) { poller.Poll(s, scxpp::SkelOf<fairshare>(s)); };
   }
   return scxpp::RunWithFlags<fairshare>(
       [&](fairshare& skel) -> absl::Status {
-        current = &skel;
         auto* ro = skel.rodata;
         if (absl::Status s = SetTunables(skel); !s.ok()) return s;
         ro->bandwidth = absl::GetFlag(FLAGS_bandwidth);
-        const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) = scxpp::MakeDsqPlan(
-            *topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_USER}, 0, /*nr_user=*/FAIRSHARE_MAX_CAPPED);
+        scxpp::SetRodata(ro->scxpp_dsq_plan,
+                         scxpp::MakeDsqPlan(*topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_USER}, 0,
+                                            /*nr_user=*/FAIRSHARE_MAX_CAPPED));
         return absl::OkStatus();
       },
       scxpp::ControlSpec{

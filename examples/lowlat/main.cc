@@ -174,9 +174,9 @@ class CgroupFollower {
 int main(int argc, char** argv) {
   scxpp::ParseCommandLine(argc, argv, "run latency-critical tasks the moment they wake");
   absl::StatusOr<std::vector<Selection>> sel = ParseSelectors();
-  if (!sel.ok()) return scxpp::internal::ReportStartError(sel.status());
+  if (!sel.ok()) return scxpp::ReportStartError(sel.status());
   absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();
-  if (!topo.ok()) return scxpp::internal::ReportStartError(topo.status());
+  if (!topo.ok()) return scxpp::ReportStartError(topo.status());
   CgroupFollower cgroups(absl::GetFlag(FLAGS_cgroup));
 
   return scxpp::RunWithFlags<lowlat>(
@@ -191,8 +191,9 @@ int main(int argc, char** argv) {
           return absl::InvalidArgumentError("--min_slice_us exceeds --slice_us");
         }
         ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
-        const_cast<scxpp_dsq_plan&>(ro->scxpp_dsq_plan) =
-            scxpp::MakeDsqPlan(*topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_USER}, 0, /*nr_user=*/1);
+        scxpp::SetRodata(
+            ro->scxpp_dsq_plan,
+            scxpp::MakeDsqPlan(*topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_USER}, 0, /*nr_user=*/1));
         return absl::OkStatus();
       },
       scxpp::ControlSpec{SCXPP_STATS_DESCS(LOWLAT_STATS), SCXPP_TUNABLE_DESCS(LOWLAT_TUNABLES),

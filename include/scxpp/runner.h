@@ -75,11 +75,15 @@ struct RunOptions {
 ///         flag and the choices), for main() to print before returning kExitStartFailed.
 absl::StatusOr<RunOptions> RunOptionsFromFlags();
 
+/// For main() when something fails before the runner starts (a bad flag, no topology):
+/// prints "error: <message>" to stderr, the way the runner reports its own start failures.
+/// @return kExitStartFailed, for main() to return.
+int ReportStartError(const absl::Status& status);
+
 namespace internal {
 using StartFn = std::function<absl::StatusOr<std::unique_ptr<SchedulerCore>>(bool verbose)>;
 int Run(const StartFn& start, const RunOptions& options);
-// Prints "error: <message>" to stderr; returns kExitStartFailed.
-int ReportStartError(const absl::Status& status);
+using ::scxpp::ReportStartError;
 }  // namespace internal
 
 /// Creates the scheduler (see Scheduler<Skel>::Create), attaches it and runs until it
@@ -111,7 +115,7 @@ int RunWithFlags(typename Scheduler<Skel>::OpenFn open,
                  typename Scheduler<Skel>::ConfigureFn configure, ControlSpec spec,
                  RunHooks hooks = {}) {
   absl::StatusOr<RunOptions> options = RunOptionsFromFlags();
-  if (!options.ok()) return internal::ReportStartError(options.status());
+  if (!options.ok()) return ReportStartError(options.status());
   options->stats = std::move(spec.stats);
   options->tunables = std::move(spec.tunables);
   options->tables = std::move(spec.tables);

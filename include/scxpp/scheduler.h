@@ -77,6 +77,14 @@ class SchedulerCore {
   absl::StatusOr<ExitInfo> Exit(bool with_dump = true) const;
   /// Has the scheduler exited (on its own, by the kernel, or by Detach())?
   bool Exited() const;
+  /// Asks the runner (Run(), RunWithFlags()) to detach and end as on SIGTERM, with exit
+  /// status kExitOk, e.g. from a hook when the work the scheduler was started for is done.
+  /// `why` is printed ("scxpp: <why>, detaching"). Takes effect within the runner's next
+  /// poll (100 ms); without a runner it only records the request.
+  void RequestStop(std::string why);
+  /// Has RequestStop() been called? Its reason.
+  bool stop_requested() const { return stop_requested_; }
+  const std::string& stop_reason() const { return stop_reason_; }  ///< RequestStop()'s `why`
 
  protected:
   using DestroyFn = void (*)(void*);
@@ -107,9 +115,20 @@ class SchedulerCore {
   bpf_map* ops_map_ = nullptr;
   std::string name_;
   std::unique_ptr<bpf_link, LinkDeleter> link_;
+  bool stop_requested_ = false;
+  std::string stop_reason_;
 };
 
 }  // namespace internal
+
+/// Writes a read-only (rodata) variable of a skeleton before load: `const volatile` in the
+/// BPF program, so the C++ view is const too, yet libbpf's rodata image stays writable until
+/// the object is loaded (configure callbacks run then). E.g.
+/// `scxpp::SetRodata(skel.rodata->scxpp_dsq_plan, scxpp::MakeDsqPlan(...))`.
+template <typename T>
+void SetRodata(const volatile T& field, const T& value) {
+  *const_cast<T*>(&field) = value;
+}
 
 /// What every Scheduler<Skel> has whatever its skeleton: name(), object() (the bpf_object,
 /// to find maps by name), Attach(), Detach(), Exit(), Exited(). RunHooks receive it.
@@ -155,6 +174,14 @@ class Scheduler : public internal::SchedulerCore {
   using internal::SchedulerCore::SchedulerCore;
   static void Destroy(void* p) { Skel::destroy(static_cast<Skel*>(p)); }
 };
+
+/// The typed skeleton of a scheduler that Run<Skel>() or RunWithFlags<Skel>() started, for
+/// hooks (RunHooks), which receive it as SchedulerBase.
+/// REQUIRES: `sched` is a Scheduler<Skel> (as every SchedulerBase the runner of Skel passes).
+template <typename Skel>
+Skel& SkelOf(SchedulerBase& sched) {
+  return static_cast<Scheduler<Skel>&>(sched).skel();
+}
 
 namespace internal {
 /// Opens a skeleton with scxpp's libbpf logging installed; errno-classified status.

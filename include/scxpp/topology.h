@@ -114,6 +114,11 @@ class Topology {
     return FillBpfArrays(SCXPP_MAX_CPUS, &out->nr_cpus, &out->nr_llcs, &out->nr_nodes, &out->pad,
                          out->cpu_llc, out->cpu_node, out->cpu_core, out->cpu_sibling);
   }
+  /// FillBpf() for the skeleton's read-only variable itself:
+  /// `topo.FillBpf(skel.rodata->scxpp_topo)` (see SetRodata() for why that is writable).
+  absl::Status FillBpf(const volatile scxpp_topo& rodata) const {
+    return FillBpf(const_cast<scxpp_topo*>(&rodata));
+  }
 
  private:
   Topology() = default;
