@@ -69,6 +69,12 @@ absl::StatusOr<std::string> Client::Call(const std::string& request) const {
 }
 
 absl::StatusOr<std::string> ParseResponse(absl::string_view resp) {
+  if (resp.empty()) {
+    // The daemon answers every request it reads; silence means it dropped the connection.
+    return absl::UnavailableError(
+        "the deadline scheduler closed the connection without answering: it allows each "
+        "user 16 connections and 2 s per request, or it is stopping; try again");
+  }
   // The last line is "ok..." or "error <code> <message>".
   absl::string_view body = absl::StripSuffix(resp, "\n");
   const size_t nl = body.rfind('\n');

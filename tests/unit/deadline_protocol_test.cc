@@ -81,3 +81,19 @@ TEST(DeadlineProtocolTest, ResponsesCarryBodyOrError) {
 
 }  // namespace
 }  // namespace scxpp::deadline
+
+namespace scxpp::deadline {
+namespace {
+
+// A daemon that drops a connection (too many from one user, too slow, stopping) sends
+// nothing: that is "try again", not an internal error.
+TEST(DeadlineProtocolTest, SilentDaemonIsUnavailableNotInternal) {
+  absl::StatusOr<std::string> r = ParseResponse("");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("without answering"));
+  EXPECT_EQ(ParseResponse("garbage\n").status().code(), absl::StatusCode::kInternal);
+}
+
+}  // namespace
+}  // namespace scxpp::deadline
