@@ -29,7 +29,9 @@ class HeldChild {
   ///         failed (the message carries errno).
   static absl::StatusOr<HeldChild> Start(std::vector<std::string> argv);
 
+  /// Takes over `other`'s child; `other` is left empty.
   HeldChild(HeldChild&& other) noexcept;
+  /// Ends the child held here (as the destructor does), then takes over `other`'s.
   HeldChild& operator=(HeldChild&& other) noexcept;
   HeldChild(const HeldChild&) = delete;
   HeldChild& operator=(const HeldChild&) = delete;
