@@ -2,7 +2,6 @@
 // main() of the VM test binary: refuses to run outside the VM, so a VM test can never pass
 // by accident on a host without sched_ext (or harm a host that has it).
 #include <dirent.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,26 +9,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "tests/util/subprocess.h"
 
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string SlurpLine(const std::string& path) {
-  std::string s = Slurp(path);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+// A /proc or /sys file's text, or "-" when it is empty or unreadable.
+std::string Field(const std::string& path) {
+  std::string s = scxpp::testing::ReadFileTrimmed(path);
   return s.empty() ? "-" : s;
 }
 
@@ -37,9 +28,9 @@ std::string SlurpLine(const std::string& path) {
 // state, wait channel and kernel stack. Without it a hang ends as the VM's timeout with
 // nothing said about which process waited on what.
 void DumpGuestState() {
-  std::fprintf(stderr, "sched_ext state: %s\n", SlurpLine("/sys/kernel/sched_ext/state").c_str());
+  std::fprintf(stderr, "sched_ext state: %s\n", Field("/sys/kernel/sched_ext/state").c_str());
   std::fprintf(stderr, "sched_ext root ops: %s\n",
-               SlurpLine("/sys/kernel/sched_ext/root/ops").c_str());
+               Field("/sys/kernel/sched_ext/root/ops").c_str());
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return;
   while (dirent* e = readdir(proc)) {
@@ -47,17 +38,17 @@ void DumpGuestState() {
     const std::string dir = std::string("/proc/") + e->d_name;
     // Kernel threads have an empty cmdline; only the dozen of them that are not idle matter,
     // and those show up in the blocked state below.
-    const std::string stat = Slurp(dir + "/stat");
+    const std::string stat = scxpp::testing::ReadFileTrimmed(dir + "/stat");
     const size_t close = stat.rfind(')');
     const char state = close != std::string::npos && close + 2 < stat.size() ? stat[close + 2] : '?';
-    std::string cmdline = Slurp(dir + "/cmdline");
+    std::string cmdline = scxpp::testing::ReadFileTrimmed(dir + "/cmdline");
     for (char& c : cmdline) c = c == '\0' ? ' ' : c;
     if (cmdline.empty() && state != 'D') continue;
     std::fprintf(stderr, "pid %s [%c] wchan=%s %s\n", e->d_name, state,
-                 SlurpLine(dir + "/wchan").c_str(),
+                 Field(dir + "/wchan").c_str(),
                  cmdline.empty() ? stat.substr(0, close + 1).c_str() : cmdline.c_str());
-    const std::string stack = Slurp(dir + "/stack");
-    if (!stack.empty() && state != 'S' && state != 'I') std::fputs(stack.c_str(), stderr);
+    const std::string stack = scxpp::testing::ReadFileTrimmed(dir + "/stack");
+    if (!stack.empty() && state != 'S' && state != 'I') std::fprintf(stderr, "%s\n", stack.c_str());
   }
   closedir(proc);
 }
