@@ -18,7 +18,8 @@
 	X(INTER_DEMOTIONS, "inter_demotions", "interactive tasks that ran too long and lost it") \
 	X(EXPIRED, "expired", "batch slices that ran to the end with work waiting")           \
 	X(LEFT_HOT, "left_hot", "times a CPU about to idle left a cache-hot or new task where it was") \
-	X(INTER_FULL, "inter_full", "interactive wakeups queued as batch work: the hatch was full")
+	X(INTER_FULL, "inter_full", "interactive wakeups queued as batch work: the hatch was full") \
+	X(BATCH_TURNS, "batch_turns", "batch tasks served before waiting interactive work: it had its turn")
 
 SCXPP_STATS_ENUM(batch_stat, BATCH_STATS);
 
