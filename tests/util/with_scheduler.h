@@ -5,20 +5,24 @@
 
 #include <signal.h>
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/util/sched_events.h"
 #include "tests/util/subprocess.h"
 
 namespace scxpp::testing {
 
 // Starts `bin` (a scxpp runner binary) with --stats_interval=0 and `flags`, waits until it
 // says "attached", runs `body`, checks the scheduler was not ejected meanwhile, stops it
-// with SIGINT and checks a clean exit and detach. Returns its whole output (with the
-// "final:" stats line FinalStat() reads). Failures are reported as test failures.
+// with SIGINT and checks a clean exit and detach, and that the kernel counted no event that
+// means a scheduler bug meanwhile (ExpectNoSchedulerBugEvents). Returns its whole output (with
+// the "final:" stats line FinalStat() reads). Failures are reported as test failures.
 inline std::string WithScheduler(const std::string& bin, const std::vector<std::string>& flags,
                                  const std::function<void()>& body) {
   std::vector<std::string> argv = {bin, "--stats_interval=0"};
@@ -28,9 +32,11 @@ inline std::string WithScheduler(const std::string& bin, const std::vector<std::
     ADD_FAILURE() << bin << " did not attach:\n" << sched.output();
     return sched.output();
   }
+  const std::map<std::string, int64_t> events = ReadSchedExtEvents();
   body();
   EXPECT_EQ(ReadFileTrimmed("/sys/kernel/sched_ext/state"), "enabled")
       << bin << " was ejected:\n" << sched.output();
+  ExpectNoSchedulerBugEvents(events, ReadSchedExtEvents(), bin);
   sched.Signal(SIGINT);
   std::optional<int> status = sched.Wait(absl::Seconds(30));
   EXPECT_EQ(status, 0) << sched.output();

@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -35,6 +36,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/util/sched_events.h"
 #include "tests/util/subprocess.h"
 
 extern char** environ;
@@ -44,7 +46,9 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::ExpectNoSchedulerBugEvents;
 using testing::ReadFileTrimmed;
+using testing::ReadSchedExtEvents;
 using testing::SchedExtDisabled;
 using testing::Subprocess;
 using testing::WaitUntil;
@@ -152,6 +156,7 @@ class SpinWorkers {
 
   bool started() const { return shared_ != nullptr && static_cast<int>(pids_.size()) == n_; }
   pid_t pid(int i) const { return pids_[i]; }
+  uint64_t progress(int i) const { return shared_->progress[i].load(); }
 
   // Waits until every worker has advanced past where it was when called.
   bool AllAdvance(absl::Duration timeout) {
@@ -230,6 +235,22 @@ class ReliabilityVmTest : public ::testing::TestWithParam<SchedulerCase> {
     argv.insert(argv.end(), GetParam().flags.begin(), GetParam().flags.end());
     return argv;
   }
+
+  // Waits for the scheduler to attach and notes the kernel's event counters then.
+  bool Attached(Subprocess& sched) {
+    if (!sched.WaitForOutput("attached", absl::Seconds(30))) return false;
+    events_ = ReadSchedExtEvents();
+    return true;
+  }
+
+  // StopCleanly, after checking that the kernel counted no event since Attached() that means
+  // a scheduler bug (for tests without CPU hotplug, where such a count is never a race).
+  void StopWithoutBugEvents(Subprocess& sched) {
+    ExpectNoSchedulerBugEvents(events_, ReadSchedExtEvents(), GetParam().name);
+    StopCleanly(sched);
+  }
+
+  std::map<std::string, int64_t> events_;
 
   // SIGINT, then a clean exit and detach: the scheduler survived whatever the test did.
  public:
@@ -339,7 +360,7 @@ TEST_P(ReliabilityVmTest, ForkStorm) {
   constexpr int kForks = 2000, kSpawns = 500, kInFlight = 32;
   ASSERT_EQ(access("/bin/true", X_OK), 0) << "/bin/true missing in the VM";
   Subprocess sched(Argv());
-  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
+  ASSERT_TRUE(Attached(sched)) << sched.output();
   ASSERT_TRUE(OnSchedExt(getpid())) << "the test process is not on sched_ext";
 
   const pid_t parent = getpid();
@@ -379,7 +400,7 @@ TEST_P(ReliabilityVmTest, ForkStorm) {
   EXPECT_EQ(launched, kForks + kSpawns);
   EXPECT_EQ(reaped, launched);
   EXPECT_EQ(bad_status, 0);
-  StopCleanly(sched);
+  StopWithoutBugEvents(sched);
 }
 
 // Threads spin while another thread keeps moving them between CPUs (single CPUs and all of
@@ -390,7 +411,7 @@ TEST_P(ReliabilityVmTest, AffinityAndNiceChurn) {
   ASSERT_GE(ncpu, 2) << "affinity churn needs two CPUs";
   const int nthreads = 2 * ncpu;
   Subprocess sched(Argv());
-  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
+  ASSERT_TRUE(Attached(sched)) << sched.output();
 
   struct Slot {
     std::atomic<pid_t> tid{0};
@@ -490,7 +511,148 @@ TEST_P(ReliabilityVmTest, AffinityAndNiceChurn) {
     EXPECT_GT(at_end[i], at_start[i]) << "thread " << i << " made no progress during the churn";
   }
   EXPECT_TRUE(all_advance_after) << "a thread stopped running after the churn";
-  StopCleanly(sched);
+  StopWithoutBugEvents(sched);
+}
+
+// A SCHED_FIFO spinner pinned to every CPU, beside sched_ext tasks (the kernel selftests'
+// rt_stall case). The RT class takes what its throttling leaves it (sched_rt_runtime_us, 95%
+// by default) or, on kernels with a deadline server for sched_ext, what that server does not
+// reserve; either way the sched_ext tasks must keep running, the scheduler must not be
+// ejected, and it must count no event that means a bug. The spinners end themselves: while
+// they run, this test's own thread gets only what the RT class leaves.
+TEST_P(ReliabilityVmTest, RtSpinnerOnEveryCpu) {
+  const int ncpu = OnlineCpus();
+  Subprocess sched(Argv());
+  ASSERT_TRUE(Attached(sched)) << sched.output();
+  SpinWorkers workers(2 * ncpu);
+  ASSERT_TRUE(workers.started());
+  ASSERT_TRUE(workers.AllAdvance(absl::Seconds(20)));
+  std::vector<uint64_t> before(2 * ncpu);
+  for (int i = 0; i < 2 * ncpu; ++i) before[i] = workers.progress(i);
+
+  constexpr int kSpinSeconds = 5;
+  std::vector<pid_t> spinners;
+  for (int cpu = 0; cpu < ncpu; ++cpu) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      const sched_param param{.sched_priority = 1};
+      if (sched_setaffinity(0, sizeof(set), &set) != 0) _exit(2);
+      if (sched_setscheduler(0, SCHED_FIFO, &param) != 0) _exit(3);
+      timespec now{}, end{};
+      clock_gettime(CLOCK_MONOTONIC, &end);
+      end.tv_sec += kSpinSeconds;
+      do {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+      } while (now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
+      _exit(0);
+    }
+    ASSERT_GT(pid, 0) << "fork: " << strerror(errno);
+    spinners.push_back(pid);
+  }
+  for (pid_t pid : spinners) {
+    int st = 0;
+    ASSERT_TRUE(WaitUntil([&] { return waitpid(pid, &st, WNOHANG) == pid; },
+                          absl::Seconds(kSpinSeconds + 60)))
+        << "an RT spinner did not end";
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        << "RT spinner status " << st << " (2: affinity, 3: SCHED_FIFO refused)";
+  }
+  uint64_t least = UINT64_MAX;
+  for (int i = 0; i < 2 * ncpu; ++i) least = std::min(least, workers.progress(i) - before[i]);
+  std::cout << "[ info ] " << GetParam().name << ": beside " << ncpu
+            << " RT spinners, the slowest sched_ext worker advanced " << least << " steps\n";
+  EXPECT_EQ(ReadFileTrimmed(kState), "enabled") << "ejected beside RT spinners:\n"
+                                                << sched.output();
+  EXPECT_TRUE(workers.AllAdvance(absl::Seconds(20))) << "a worker stopped after the spinners";
+  workers.StopAndCheck();
+  StopWithoutBugEvents(sched);
+}
+
+// Spinning threads switched between SCHED_EXT, SCHED_OTHER, SCHED_BATCH, SCHED_IDLE and
+// SCHED_FIFO thousands of times (the kernel selftests' policy-switching cases): each switch
+// to or from SCHED_FIFO takes the thread out of sched_ext and back (ops.disable/enable), and
+// SCHED_IDLE gives it the least weight. Every thread must keep running under every policy
+// and end back on sched_ext. This thread runs at a higher RT priority so that a churned
+// thread in SCHED_FIFO never keeps it from the next switch.
+TEST_P(ReliabilityVmTest, PolicyChurn) {
+  constexpr int kSchedExt = 7;  // SCHED_EXT: not in every libc's headers
+  const int nthreads = 2 * OnlineCpus();
+  Subprocess sched(Argv());
+  ASSERT_TRUE(Attached(sched)) << sched.output();
+
+  struct Slot {
+    std::atomic<pid_t> tid{0};
+    std::atomic<uint64_t> progress{0};
+  };
+  std::vector<Slot> slots(nthreads);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < nthreads; ++i) {
+    threads.emplace_back([&, i] {
+      slots[i].tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
+      uint64_t n = 0, sum = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        for (int j = 0; j < 2048; ++j, ++n) {
+          sum += n * n;
+          asm volatile("" : "+r"(sum));
+        }
+        slots[i].progress.fetch_add(1, std::memory_order_release);
+      }
+    });
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    for (Slot& s : slots) {
+      if (s.progress.load() == 0) return false;
+    }
+    return true;
+  }, absl::Seconds(20))) << "spinners did not start";
+  const sched_param me{.sched_priority = 2};
+  ASSERT_EQ(sched_setscheduler(0, SCHED_FIFO, &me), 0) << strerror(errno);
+
+  const int policies[] = {kSchedExt, SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_FIFO};
+  constexpr int kSwitches = 3000;
+  int switches = 0, failures = 0;
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  for (int round = 0; switches < kSwitches && absl::Now() < give_up; ++round) {
+    for (int i = 0; i < nthreads; ++i) {
+      const int policy = policies[(round + i) % 5];
+      const sched_param param{.sched_priority = policy == SCHED_FIFO ? 1 : 0};
+      if (sched_setscheduler(slots[i].tid.load(), policy, &param) != 0) {
+        if (++failures == 1) ADD_FAILURE() << "policy " << policy << ": " << strerror(errno);
+      }
+      ++switches;
+    }
+    absl::SleepFor(absl::Microseconds(200));  // let the churned threads run between rounds
+  }
+  const sched_param zero{.sched_priority = 0};
+  for (int i = 0; i < nthreads; ++i) {
+    EXPECT_EQ(sched_setscheduler(slots[i].tid.load(), SCHED_OTHER, &zero), 0) << strerror(errno);
+  }
+  EXPECT_EQ(sched_setscheduler(0, SCHED_OTHER, &zero), 0) << strerror(errno);
+  std::vector<uint64_t> at_end(nthreads);
+  for (int i = 0; i < nthreads; ++i) at_end[i] = slots[i].progress.load();
+  const bool all_advance_after = WaitUntil([&] {
+    for (int i = 0; i < nthreads; ++i) {
+      if (slots[i].progress.load() <= at_end[i]) return false;
+    }
+    return true;
+  }, absl::Seconds(10));
+  bool all_on_ext = true;
+  for (int i = 0; i < nthreads; ++i) {
+    all_on_ext = all_on_ext && OnSchedExt(slots[i].tid.load());
+  }
+  stop.store(true);
+  for (std::thread& t : threads) t.join();
+
+  std::cout << "[ info ] " << GetParam().name << ": " << switches << " policy switches\n";
+  EXPECT_GE(switches, kSwitches) << "the switches took over a minute";
+  EXPECT_EQ(failures, 0);
+  EXPECT_TRUE(all_advance_after) << "a thread stopped running after the churn";
+  EXPECT_TRUE(all_on_ext) << "a thread did not come back to sched_ext";
+  StopWithoutBugEvents(sched);
 }
 
 // SysRq-S is the administrator's emergency brake: the kernel disables the BPF scheduler,
@@ -562,7 +724,7 @@ TEST_P(ReliabilityVmTest, TenThousandThreads) {
             << (nproc.rlim_cur == RLIM_INFINITY ? -1 : static_cast<long>(nproc.rlim_cur))
             << "\n";
   Subprocess sched(Argv());
-  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
+  ASSERT_TRUE(Attached(sched)) << sched.output();
 
   ThreadStorm storm;
   pthread_attr_t attr;
@@ -597,7 +759,7 @@ TEST_P(ReliabilityVmTest, TenThousandThreads) {
   EXPECT_TRUE(all_arrived) << storm.arrived.load() << " of " << kThreads << " threads ran";
   EXPECT_GE(peak, kThreads + 1) << "the threads were not alive at the same time";
   EXPECT_EQ(storm.ran.load(), kThreads);
-  StopCleanly(sched);
+  StopWithoutBugEvents(sched);
 }
 
 INSTANTIATE_TEST_SUITE_P(Schedulers, ReliabilityVmTest, ::testing::ValuesIn(kSchedulers),
@@ -677,6 +839,7 @@ TEST_P(SoakVmTest, MixedStressNg) {
   argv.insert(argv.end(), c.flags.begin(), c.flags.end());
   Subprocess sched(argv);
   ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
+  const std::map<std::string, int64_t> events = ReadSchedExtEvents();
 
   const char* kStressors[] = {"cpu", "fork", "pipe", "timer", "yield", "affinity"};
   std::vector<std::string> stress_argv = {"/usr/bin/stress-ng"};
@@ -714,6 +877,7 @@ TEST_P(SoakVmTest, MixedStressNg) {
     EXPECT_GT(BogoOps(stress.output(), s), 0) << s << " made no progress:\n" << stress.output();
   }
   ASSERT_TRUE(Running(sched)) << sched.output();
+  ExpectNoSchedulerBugEvents(events, ReadSchedExtEvents(), absl::StrCat("soak ", c.name));
   sched.Signal(SIGINT);
   const std::optional<int> status = sched.Wait(absl::Seconds(30));
   ASSERT_TRUE(status.has_value()) << sched.output();
