@@ -21,8 +21,6 @@
 #include <sstream>
 #include <utility>
 
-#include "absl/flags/commandlineflag.h"
-#include "absl/flags/reflection.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -370,16 +368,9 @@ absl::Status Tunables::Set(std::string_view name, uint64_t value) {
                                           absl::StrJoin(names, ", ")));
 }
 
-absl::Status Tunables::SetFromFlags() {
-  for (size_t i = 0; i < descs_.size(); ++i) {
-    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(descs_[i].name);
-    if (flag == nullptr) continue;
-    absl::StatusOr<uint64_t> v = ParseTunableValue(descs_[i], flag->CurrentValue());
-    if (!v.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", descs_[i].name, ": ", v.status().message()));
-    }
-    values_[i] = *v;
+absl::Status Tunables::SetStartValues() {
+  for (const TunableDesc& d : descs_) {
+    if (absl::Status s = Set(d.name, d.def); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

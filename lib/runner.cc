@@ -171,6 +171,14 @@ void RestoreLiveState(const RunOptions& o, SchedulerCore& s, const LiveState& st
 }  // namespace
 }  // namespace internal
 
+absl::Status internal::SetTunableStartValues(bpf_object* obj,
+                                             const std::vector<TunableDesc>& tunables) {
+  if (tunables.empty()) return absl::OkStatus();
+  absl::StatusOr<Tunables> t = Tunables::Bind(obj, tunables);
+  if (!t.ok()) return t.status();
+  return t->SetStartValues();
+}
+
 int ReportStartError(const absl::Status& status) {
   fmt::print(stderr, "error: {}\n", std::string(status.message()));
   return kExitStartFailed;

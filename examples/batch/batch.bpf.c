@@ -99,9 +99,12 @@ static __always_inline u64 inter_max_burst_ns(void)
 	return (burst < slice ? burst : slice) * 1000;
 }
 
+/* A batch slice's minimum run before an interactive wakeup may cut it: at most the slice. */
 static __always_inline u64 preempt_after_ns(void)
 {
-	return scxpp_tunable(PREEMPT_AFTER_US) * 1000;
+	u64 after = scxpp_tunable(PREEMPT_AFTER_US), slice = scxpp_tunable(SLICE_US);
+
+	return (after < slice ? after : slice) * 1000;
 }
 
 SCXPP_DSQ_PLAN_DEFINE(); /* cpu:N = each CPU's batch queue, user:0 = interactive wakeups */

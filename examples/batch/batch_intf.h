@@ -25,16 +25,17 @@ SCXPP_STATS_ENUM(batch_stat, BATCH_STATS);
 
 /* Live tunables (scxppctl set batch KEY VALUE): id, name, default, min, max, description. */
 #define BATCH_TUNABLES(X)                                                                    \
-	X(SLICE_US, "slice_us", 20000, 1000, 1000000,                                         \
+	X(SLICE_US, slice_us, 20000, 1000, 1000000,                                           \
 	  "slice of a nice-0 batch task (us); scaled by weight within [slice/8, slice*8]")    \
-	X(INTERACTIVE, "interactive", 1, 0, 1,                                                \
+	X(INTERACTIVE, interactive, 1, 0, 1,                                                  \
 	  "escape hatch: serve tasks that sleep often and run briefly first (0/1)")           \
-	X(INTER_MAX_BURST_US, "interactive_max_burst_us", 1000, 50, 1000000,                  \
+	X(INTER_MAX_BURST_US, interactive_max_burst_us, 1000, 50, 1000000,                    \
 	  "most CPU time per wakeup (decaying average) of an interactive task, and its slice " \
 	  "(us); at most slice_us")                                                           \
-	X(PREEMPT_AFTER_US, "preempt_after_us", 2000, 0, 1000000,                             \
-	  "an interactive wakeup may end a batch slice only after it ran this long (us)")     \
-	X(CACHE_HOT_US, "cache_hot_us", 500, 0, 100000,                                       \
+	X(PREEMPT_AFTER_US, preempt_after_us, 2000, 0, 1000000,                               \
+	  "an interactive wakeup may end a batch slice only after it ran this long (us); "      \
+	  "at most slice_us")                                                                 \
+	X(CACHE_HOT_US, cache_hot_us, 500, 0, 100000,                                         \
 	  "a task that ran on another CPU less than this ago (us) is left there while it "    \
 	  "waits that long at most; 0 moves it at once")
 

@@ -59,8 +59,8 @@ SCXPP_STATS_ENUM(deadline_stat, DEADLINE_STATS);
 /* Live tunables (scxppctl set deadline KEY VALUE): id, name, default, min, max, description.
  * Reservations are not tunables: they change through admission (table "tasks"). */
 #define DEADLINE_TUNABLES(X)                                                                 \
-	X(BE_SLICE_US, "be_slice_us", 3000, 100, 100000, "slice of best-effort tasks (us)")    \
-	X(MAX_WAIT_MS, "max_wait_ms", 1000, 100, 10000,                                        \
+	X(BE_SLICE_US, be_slice_us, 3000, 100, 100000, "slice of best-effort tasks (us)")      \
+	X(MAX_WAIT_MS, max_wait_ms, 1000, 100, 10000,                                          \
 	  "longest a best-effort task waits before it runs ahead of vtime order (ms)")
 
 SCXPP_TUNABLES_ENUM(deadline_tunable, DEADLINE_TUNABLES);

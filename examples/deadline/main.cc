@@ -42,6 +42,7 @@
 #include "scxpp/runner.h"
 #include "scxpp/spawn.h"
 #include "scxpp/topology.h"
+#include "scxpp/tunable_flags.h"
 
 ABSL_FLAG(std::vector<std::string>, task, {},
           "Admit a running thread: TID:runtime:period[:deadline] with units, e.g. "
@@ -73,10 +74,9 @@ ABSL_FLAG(std::string, placement, "worst-fit",
           "CPU first) or first-fit (pack: lowest CPU first).");
 ABSL_FLAG(std::string, cpus, "",
           "CPUs admitted tasks may be placed on, e.g. 0-3,6 (default: every online CPU).");
-ABSL_FLAG(uint32_t, be_slice_us, 3000, "Slice of best-effort tasks (us), 100..100000.");
-ABSL_FLAG(uint32_t, max_wait_ms, 1000,
-          "Longest a best-effort task waits before it runs ahead of vtime order (ms), "
-          "100..10000.");
+// --be_slice_us, --max_wait_ms: the start values of the live tunables (deadline_intf.h).
+SCXPP_TUNABLE_FLAGS(DEADLINE_TUNABLES)
+
 ABSL_FLAG(double, jitter, 0.1,
           "Release-jitter tolerance as a fraction of each task's period, in [0, 0.5): a wakeup "
           "this much early still starts a job on time; admission analyses period x (1 - jitter).");
@@ -685,10 +685,6 @@ int Main(int argc, char** argv) {
   const int rc = RunWithFlags<::deadline>(
       [&](::deadline& skel) -> absl::Status {
         auto* ro = skel.rodata;
-        absl::StatusOr<Tunables> t = Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(DEADLINE_TUNABLES));
-        if (!t.ok()) return t.status();
-        // --be_slice_us, range-checked against the tunable (100..100000).
-        if (absl::Status s = t->SetFromFlags(); !s.ok()) return s;
         ro->throttle_hold = throttle == "hold";
         ro->nr_cpu_ids = static_cast<uint32_t>(topo->nr_cpu_ids());
         SetRodata(ro->scxpp_dsq_plan,

@@ -73,16 +73,16 @@ SCXPP_STATS_ENUM(fairshare_stat, FAIRSHARE_STATS);
 
 /* Live tunables (scxppctl set fairshare KEY VALUE): id, name, default, min, max, description. */
 #define FAIRSHARE_TUNABLES(X)                                                               \
-	X(SLICE_US, "slice_us", 5000, 100, 100000, "slice of every task (us)")               \
-	X(LAG_US, "lag_us", 5000, 0, 1000000,                                                \
+	X(SLICE_US, slice_us, 5000, 100, 100000, "slice of every task (us)")                 \
+	X(LAG_US, lag_us, 5000, 0, 1000000,                                                  \
 	  "most CPU time (us, at the task's share) a task that slept may come back ahead by") \
-	X(BW_TICK_US, "bw_tick_us", 1000, 100, 100000,                                       \
+	X(BW_TICK_US, bw_tick_us, 1000, 100, 100000,                                         \
 	  "how often throttled cgroups are checked for the end of their period (us)")        \
-	X(MAX_WAIT_MS, "max_wait_ms", 1000, 100, 10000,                                      \
+	X(MAX_WAIT_MS, max_wait_ms, 1000, 100, 10000,                                        \
 	  "longest a task waits in the fair queue before it runs ahead of vtime order (ms)")  \
-	X(USER_CGROUPS, "user_cgroups", 1024, 0, FAIRSHARE_MAX_CGROUPS,                      \
+	X(USER_CGROUPS, user_cgroups, 1024, 0, FAIRSHARE_MAX_CGROUPS,                        \
 	  "most cgroups one non-root owner (a delegated subtree) may have in the table")      \
-	X(USER_CAPPED, "user_capped", 8, 0, FAIRSHARE_MAX_CAPPED,                            \
+	X(USER_CAPPED, user_capped, 8, 0, FAIRSHARE_MAX_CAPPED,                              \
 	  "most cgroups one non-root owner may have cpu.max enforced for at once")
 
 SCXPP_TUNABLES_ENUM(fairshare_tunable, FAIRSHARE_TUNABLES);

@@ -30,22 +30,13 @@
 #include "scxpp/flags.h"
 #include "scxpp/runner.h"
 #include "scxpp/topology.h"
+#include "scxpp/tunable_flags.h"
 
-// --slice_us, --lag_us, --bw_tick_us and --max_wait_ms are the start values of the live tunables of the
-// same names (fairshare_intf.h has their ranges).
-ABSL_FLAG(uint32_t, slice_us, 5000, "Slice of every task (us).");
-ABSL_FLAG(uint32_t, lag_us, 5000,
-          "Most CPU time (us, at the task's share) a task that slept may come back ahead by.");
+// --slice_us, --lag_us, --user_cgroups, ...: the start values of the live tunables
+// (fairshare_intf.h).
+SCXPP_TUNABLE_FLAGS(FAIRSHARE_TUNABLES)
+
 ABSL_FLAG(bool, bandwidth, true, "Enforce cpu.max quotas.");
-ABSL_FLAG(uint32_t, bw_tick_us, 1000,
-          "How often throttled cgroups are checked for the end of their period (us).");
-ABSL_FLAG(uint32_t, max_wait_ms, 1000,
-          "Longest a task waits in the fair queue before it runs ahead of vtime order (ms).");
-ABSL_FLAG(uint32_t, user_cgroups, 1024,
-          "Most cgroups one non-root owner (a delegated subtree) may have in the cgroup table; "
-          "its others count as their nearest ancestor in it.");
-ABSL_FLAG(uint32_t, user_capped, 8,
-          "Most cgroups of one non-root owner whose cpu.max is enforced at once.");
 ABSL_FLAG(std::string, cgroup_root, "/sys/fs/cgroup",
           "Where cgroup2 is mounted (for names in the per-cgroup report).");
 ABSL_FLAG(uint32_t, cpu_max_poll_ms, 100,
@@ -61,14 +52,6 @@ absl::Status CheckFlags() {
         "--cpu_max_poll_ms=", absl::GetFlag(FLAGS_cpu_max_poll_ms), " is too small: give >= 10"));
   }
   return absl::OkStatus();
-}
-
-// Start values of the live tunables: the flags of the same names, range-checked.
-absl::Status SetTunables(fairshare& skel) {
-  absl::StatusOr<scxpp::Tunables> t =
-      scxpp::Tunables::Bind(skel.obj, SCXPP_TUNABLE_DESCS(FAIRSHARE_TUNABLES));
-  if (!t.ok()) return t.status();
-  return t->SetFromFlags();
 }
 
 // cgroup id (directory inode) -> path relative to the cgroup2 mount, "/" for the root.
@@ -482,7 +465,6 @@ int main(int argc, char** argv) {
   return scxpp::RunWithFlags<fairshare>(
       [&](fairshare& skel) -> absl::Status {
         auto* ro = skel.rodata;
-        if (absl::Status s = SetTunables(skel); !s.ok()) return s;
         ro->bandwidth = absl::GetFlag(FLAGS_bandwidth);
         scxpp::SetRodata(ro->scxpp_dsq_plan,
                          scxpp::MakeDsqPlan(*topo, {SCXPP_DSQ_SHARED, SCXPP_DSQ_USER}, 0,

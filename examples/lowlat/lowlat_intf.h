@@ -33,23 +33,23 @@ SCXPP_STATS_ENUM(lowlat_stat, LOWLAT_STATS);
 
 /* Live tunables (scxppctl set lowlat KEY VALUE): id, name, default, min, max, description. */
 #define LOWLAT_TUNABLES(X)                                                                   \
-	X(SLICE_US, "slice_us", 5000, 100, 100000,                                            \
+	X(SLICE_US, slice_us, 5000, 100, 100000,                                              \
 	  "slice of non-critical tasks when nothing waits (us)")                              \
-	X(MIN_SLICE_US, "min_slice_us", 500, 50, 100000,                                      \
+	X(MIN_SLICE_US, min_slice_us, 500, 50, 100000,                                        \
 	  "shortest slice under contention (us); at most slice_us")                           \
-	X(CRIT_MAX_BURST_US, "crit_max_burst_us", 1000, 10, 1000000,                          \
+	X(CRIT_MAX_BURST_US, crit_max_burst_us, 1000, 10, 1000000,                            \
 	  "auto: most CPU time per wakeup (average) of a critical task, and its slice; "      \
 	  "running 4x this (and a tick) without sleeping demotes any critical task (us)")     \
-	X(CRIT_MAX_INTERVAL_US, "crit_max_interval_us", 50000, 100, 10000000,                 \
+	X(CRIT_MAX_INTERVAL_US, crit_max_interval_us, 50000, 100, 10000000,                   \
 	  "auto: longest average time between wakeups of a critical task (us)")              \
-	X(AUTO, "auto", 1, 0, 1, "detect critical tasks: they wake often and run briefly (0/1)") \
-	X(MAX_AUTO_CRITICAL, "max_auto_critical", 4, 0, 1024,                                 \
+	X(AUTO, auto, 1, 0, 1, "detect critical tasks: they wake often and run briefly (0/1)")   \
+	X(MAX_AUTO_CRITICAL, max_auto_critical, 4, 0, 1024,                                   \
 	  "most tasks auto-detection marks critical at once (selected ones do not count)")    \
-	X(NICE_CRITICAL, "nice_critical", 1, 0, 1,                                            \
+	X(NICE_CRITICAL, nice_critical, 1, 0, 1,                                              \
 	  "tasks with a negative nice value are critical (0/1)")                              \
-	X(PREEMPT, "preempt", 1, 0, 1,                                                        \
+	X(PREEMPT, preempt, 1, 0, 1,                                                          \
 	  "a critical wakeup may preempt a non-critical task when no CPU is idle (0/1)")    \
-	X(MAX_WAIT_MS, "max_wait_ms", 1000, 100, 10000,                                       \
+	X(MAX_WAIT_MS, max_wait_ms, 1000, 100, 10000,                                         \
 	  "longest a task waits in the fair queue before it runs ahead of vtime order (ms)")
 
 SCXPP_TUNABLES_ENUM(lowlat_tunable, LOWLAT_TUNABLES);

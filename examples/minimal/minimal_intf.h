@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Shared by minimal.bpf.c and main.cc: the stats list and the DSQ ids. */
+/* Shared by minimal.bpf.c and main.cc: the stats and tunables lists and the DSQ ids. */
 #ifndef MINIMAL_INTF_H_
 #define MINIMAL_INTF_H_
 
 #include <scxpp/bpf/stats_common.h>
+#include <scxpp/bpf/tunables_common.h>
 
 /*
  * The counters the BPF side bumps with scxpp_stat_inc(SCXPP_STAT_<id>) and main.cc prints
@@ -15,6 +16,16 @@
 	X(DISPATCHED, "dispatched", "tasks moved from the shared queue to a CPU")
 
 SCXPP_STATS_ENUM(minimal_stat, MINIMAL_STATS);
+
+/*
+ * The live tunables: each line gives the BPF value (scxpp_tunable(SLICE_US)), the flag
+ * (--slice_us, with this default and range), and the `scxppctl set` key. Columns: id, name,
+ * default, min, max, description (say the unit).
+ */
+#define MINIMAL_TUNABLES(X) \
+	X(SLICE_US, slice_us, 20000, 100, 100000, "time slice of every task (us)")
+
+SCXPP_TUNABLES_ENUM(minimal_tunable, MINIMAL_TUNABLES);
 
 /* The one shared queue (a user DSQ) every CPU takes work from. */
 #define MINIMAL_SHARED_DSQ 0

@@ -61,7 +61,7 @@ struct TunableDesc {
 
 /// @cond
 #define SCXPP__TUNABLE_DESC(id, name, def, min, max, desc) \
-  ::scxpp::TunableDesc{name, desc, (def), (min), (max)},
+  ::scxpp::TunableDesc{#name, desc, (def), (min), (max)},
 /// @endcond
 /// The C++ view of a tunables list: `SCXPP_TUNABLE_DESCS(MYSCHED_TUNABLES)`.
 #define SCXPP_TUNABLE_DESCS(LIST) (std::vector<::scxpp::TunableDesc>{LIST(SCXPP__TUNABLE_DESC)})
@@ -163,13 +163,12 @@ class Tunables {
   /// @return OK; kNotFound for an unknown name (the message lists the known ones);
   ///         kInvalidArgument when the value is out of range (nothing is written).
   absl::Status Set(std::string_view name, uint64_t value);
-  /// Sets every tunable that has a command-line flag of the same name (Abseil flags:
-  /// `--slice_us` for tunable `slice_us`) to that flag's value, range-checked; tunables
-  /// without such a flag keep their values. One call in a scheduler's configure step gives
-  /// its flags and its live knobs one meaning. Bool flags map to 0/1.
-  /// @return OK; kInvalidArgument naming the flag (`--slice_us: ...`) when a value is out of
-  ///         range or not a whole number (nothing after it is set).
-  absl::Status SetFromFlags();
+  /// Sets every tunable to its start value, TunableDesc::def of the list this view was bound
+  /// with (TunablesFromFlags() puts the command line's values there). scxpp::RunWithFlags()
+  /// calls it after the scheduler's configure step, before load.
+  /// @return OK; kInvalidArgument when a start value is out of its range (nothing after it
+  ///         is set).
+  absl::Status SetStartValues();
   /// The current value of `name`.
   /// @return the value; kNotFound for an unknown name.
   absl::StatusOr<uint64_t> Get(std::string_view name) const;

@@ -16,6 +16,7 @@
 #include "scxpp/control.h"
 #include "scxpp/scheduler.h"
 #include "scxpp/stats.h"
+#include "scxpp/tunable_flags.h"
 
 namespace scxpp {
 
@@ -83,6 +84,9 @@ int ReportStartError(const absl::Status& status);
 namespace internal {
 using StartFn = std::function<absl::StatusOr<std::unique_ptr<SchedulerCore>>(bool verbose)>;
 int Run(const StartFn& start, const RunOptions& options);
+// Binds `obj`'s tunables to `tunables` and sets each to its def; nothing to do when the list
+// is empty.
+absl::Status SetTunableStartValues(bpf_object* obj, const std::vector<TunableDesc>& tunables);
 using ::scxpp::ReportStartError;
 }  // namespace internal
 
@@ -107,20 +111,32 @@ int Run(typename Scheduler<Skel>::OpenFn open, typename Scheduler<Skel>::Configu
 /// Run() with the shared flags (RunOptionsFromFlags()) and what the scheduler offers: its
 /// counters, and for live control its tunables and tables (ControlSpec; a plain stats list
 /// converts), published for `scxppctl` while it runs. What a scheduler's main() calls
-/// after scxpp::ParseCommandLine(). A bad shared flag is reported on stderr and returns
-/// kExitStartFailed before anything is loaded. `hooks` is the scheduler's own work while it
-/// runs (see RunHooks).
+/// after scxpp::ParseCommandLine(). The tunables start at the values of their flags
+/// (SCXPP_TUNABLE_FLAGS(), TunablesFromFlags()), written after `configure` on every load. A
+/// bad shared flag or tunable value is reported on stderr and returns kExitStartFailed
+/// before anything is loaded. `hooks` is the scheduler's own work while it runs (see
+/// RunHooks).
 template <typename Skel>
 int RunWithFlags(typename Scheduler<Skel>::OpenFn open,
                  typename Scheduler<Skel>::ConfigureFn configure, ControlSpec spec,
                  RunHooks hooks = {}) {
   absl::StatusOr<RunOptions> options = RunOptionsFromFlags();
   if (!options.ok()) return ReportStartError(options.status());
+  if (absl::Status s = TunablesFromFlags(spec.tunables); !s.ok()) return ReportStartError(s);
   options->stats = std::move(spec.stats);
-  options->tunables = std::move(spec.tunables);
+  options->tunables = spec.tunables;
   options->tables = std::move(spec.tables);
   options->hooks = std::move(hooks);
-  return Run<Skel>(open, std::move(configure), *options);
+  std::vector<TunableDesc> tunables = std::move(spec.tunables);
+  return Run<Skel>(
+      open,
+      [configure = std::move(configure), tunables = std::move(tunables)](Skel& skel) {
+        if (configure) {
+          if (absl::Status s = configure(skel); !s.ok()) return s;
+        }
+        return internal::SetTunableStartValues(skel.obj, tunables);
+      },
+      *options);
 }
 
 /// RunWithFlags() with the skeleton's own `Skel::open()` (bpftool's C++ skeleton).

@@ -26,8 +26,14 @@
 /* The kernel loads sched_ext programs only under a GPL-compatible licence. */
 char _license[] SEC("license") = "GPL";
 
-/* Set by main.cc before load (read-only data can only be written before load). */
-const volatile u64 slice_ns = 20ULL * 1000 * 1000;
+/* The live tunables (@name@_intf.h): start values from main.cc's flags, changed while it
+ * runs with `scxppctl set @name@ KEY VALUE`; every read sees the current value. */
+SCXPP_TUNABLES(@NAME@_TUNABLES);
+
+static __always_inline u64 slice_ns(void)
+{
+	return scxpp_tunable(SLICE_US) * 1000;
+}
 
 SCXPP_STATS_MAP(SCXPP_NR_STATS);
 
@@ -38,7 +44,7 @@ s32 SCXPP_OPS(@name@_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_f
 
 	if (is_idle) {
 		scxpp_stat_inc(SCXPP_STAT_DIRECT);
-		scxpp_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+		scxpp_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), 0);
 	}
 	return cpu;
 }
@@ -46,7 +52,7 @@ s32 SCXPP_OPS(@name@_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_f
 void SCXPP_OPS(@name@_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	scxpp_stat_inc(SCXPP_STAT_QUEUED);
-	scxpp_dsq_insert(p, @NAME@_SHARED_DSQ, slice_ns, enq_flags);
+	scxpp_dsq_insert(p, @NAME@_SHARED_DSQ, slice_ns(), enq_flags);
 }
 
 void SCXPP_OPS(@name@_dispatch, s32 cpu, struct task_struct *prev)

@@ -37,7 +37,8 @@ TEST(SkeletonTest, MinimalObjectHasScxppMapsAndOps) {
 
   // SCXPP_OPS_DEFINE sized the kernel's dump buffer to what scxpp_record_exit() copies.
   EXPECT_EQ(skel->struct_ops.minimal_ops->exit_dump_len, static_cast<uint32_t>(SCXPP_EXIT_DUMP_LEN));
-  EXPECT_EQ(skel->rodata->slice_ns, 20'000'000u);
+  // The tunables list's default, as SCXPP_TUNABLES() lays it out.
+  EXPECT_EQ(skel->data_scxpp_tunables->scxpp_tunables[SCXPP_TUNABLE_SLICE_US], 20'000u);
 }
 
 // Move assignment must detach the scheduler it replaces before destroying that scheduler's

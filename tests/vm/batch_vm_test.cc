@@ -196,13 +196,19 @@ TEST_F(BatchVmTest, AnImbalanceThatLastsIsEvenedOut) {
 TEST_F(BatchVmTest, BadFlagsAreRefusedBeforeAttaching) {
   using testing::ExpectRefusedBeforeAttaching;
   const std::string bin = SCXPP_BATCH_BIN;
-  ExpectRefusedBeforeAttaching(bin, {"--slice_us=0"}, "--slice_us=0 is out of range");
-  ExpectRefusedBeforeAttaching(bin, {"--slice_us=5000000"}, "--slice_us=5000000 is out of range");
+  // Each is a live tunable's flag: refused by the code and in the words of `scxppctl set`.
+  ExpectRefusedBeforeAttaching(bin, {"--slice_us=0"},
+                               "--slice_us: 0 is out of range for slice_us (1000..1000000)");
+  ExpectRefusedBeforeAttaching(bin, {"--slice_us=5000000"},
+                               "--slice_us: 5000000 is out of range for slice_us");
   ExpectRefusedBeforeAttaching(bin, {"--interactive_max_burst_us=10"},
-                               "--interactive_max_burst_us=10 is out of range");
-  ExpectRefusedBeforeAttaching(bin, {"--preempt_after_us=50000"},
-                               "--preempt_after_us=50000 exceeds --slice_us");
-  ExpectRefusedBeforeAttaching(bin, {"--slice_us=abc"}, "slice_us", /*status=*/1);
+                               "--interactive_max_burst_us: 10 is out of range");
+  ExpectRefusedBeforeAttaching(bin, {"--preempt_after_us=2000000"},
+                               "--preempt_after_us: 2000000 is out of range");
+  ExpectRefusedBeforeAttaching(bin, {"--interactive=maybe"},
+                               "--interactive: 'maybe' is not a value for interactive");
+  ExpectRefusedBeforeAttaching(bin, {"--slice_us=abc"},
+                               "--slice_us: 'abc' is not a value for slice_us");
 }
 
 }  // namespace

@@ -497,7 +497,7 @@ TEST_F(FairshareVmTest, BadFlagsAreRefusedBeforeAttaching) {
   const std::string bin = SCXPP_FAIRSHARE_BIN;
   ExpectRefusedBeforeAttaching(bin, {"--slice_us=0"},
                                "--slice_us: 0 is out of range for slice_us (100..100000)");
-  ExpectRefusedBeforeAttaching(bin, {"--slice_us=-5"}, "slice_us", /*status=*/1);
+  ExpectRefusedBeforeAttaching(bin, {"--slice_us=-5"}, "--slice_us: '-5' is not a value for slice_us");
   ExpectRefusedBeforeAttaching(bin, {"--lag_us=5000000"}, "--lag_us: 5000000 is out of range");
   ExpectRefusedBeforeAttaching(bin, {"--bw_tick_us=10"}, "--bw_tick_us: 10 is out of range");
   // Not a tunable: checked by fairshare's own CheckFlags().

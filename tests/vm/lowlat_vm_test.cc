@@ -265,7 +265,7 @@ TEST_F(LowlatVmTest, BadSelectorsAreRefusedBeforeAttaching) {
       {"--pid=-4", "--pid: '-4' is not a pid"},
       {"--comm=a-name-longer-than-15", "give 1 to 15 bytes"},
       {"--comm=jackd:bob", "--comm: 'jackd:bob': after ':' give a uid or 'any'"},
-      {"--min_slice_us=9000", "--min_slice_us"},
+      {"--min_slice_us=10", "--min_slice_us: 10 is out of range for min_slice_us (50..100000)"},
   };
   for (const Case& c : cases) {
     testing::ExpectRefusedBeforeAttaching(SCXPP_LOWLAT_BIN, {c.flag}, c.message);

@@ -110,7 +110,7 @@ TEST_F(MinimalVmTest, RejectsBadFlagBeforeAttaching) {
   testing::RunResult r = RunCommand({SCXPP_MINIMAL_BIN, "--slice_us=0"}, absl::Seconds(30));
   ASSERT_TRUE(r.status.has_value());
   EXPECT_EQ(*r.status, 2);
-  EXPECT_THAT(r.output, HasSubstr("--slice_us=0 is out of range"));
+  EXPECT_THAT(r.output, HasSubstr("--slice_us: 0 is out of range for slice_us (100..100000)"));
   EXPECT_EQ(ReadFileTrimmed(kState), "disabled");
 }
 

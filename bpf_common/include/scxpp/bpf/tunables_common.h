@@ -6,15 +6,18 @@
  *
  *   // id, name, default, min, max, description (say the unit)
  *   #define MYSCHED_TUNABLES(X)                                                  \
- *           X(SLICE_US, "slice_us", 20000, 1000, 1000000, "slice of a task (us)") \
- *           X(PREEMPT, "preempt", 1, 0, 1, "wakeups may preempt (0/1)")
+ *           X(SLICE_US, slice_us, 20000, 1000, 1000000, "slice of a task (us)")   \
+ *           X(PREEMPT, preempt, 1, 0, 1, "wakeups may preempt (0/1)")
  *   SCXPP_TUNABLES_ENUM(mysched_tunable, MYSCHED_TUNABLES);
  *
- * Every value is a u64 in [min, max] (a flag is 0..1). The BPF side defines the storage with
+ * The name is a C identifier (no quotes): it is also the command-line flag's name. Every
+ * value is a u64 in [min, max] (a flag is 0..1). The BPF side defines the storage with
  * SCXPP_TUNABLES(MYSCHED_TUNABLES) and reads a value with scxpp_tunable(SLICE_US): one load
- * from global data, no helper call. The C++ side (scxpp/control.h) takes names, ranges and
- * descriptions from the same list (SCXPP_TUNABLE_DESCS), refuses values out of range, and
- * publishes them for scxppctl. Values that cannot change at run time stay in .rodata.
+ * from global data, no helper call. The C++ side takes names, ranges and descriptions from
+ * the same list: SCXPP_TUNABLE_DESCS (scxpp/control.h) for live control, which refuses
+ * values out of range and publishes them for scxppctl, and SCXPP_TUNABLE_FLAGS
+ * (scxpp/tunable_flags.h) for the flags that give the start values. Values that cannot
+ * change at run time stay in .rodata.
  *
  * A value may change between two reads of the same program run; read it once into a local
  * where two uses must agree, and make the policy sane for every combination of values in
