@@ -37,7 +37,7 @@
  * granularity is carried into the next period as debt, so the long-run average is the
  * quota. Quota comes from cgroup_init and cgroup_set_bandwidth (Linux >= 6.17); on older
  * kernels userspace watches the cpu.max files (inotify), reads them when one changes and
- * hands them over through fairshare_bw_user, which the timer applies (main.cc).
+ * hands them over through fairshare_bw_user, which the timer applies (cpu_max_watcher.cc).
  *
  * Starvation guard. Weighted vtime bounds no single wait: a task whose vtime ran ahead (a low
  * share, or a run charged while the root was crowded) waits until every task queued before
@@ -96,8 +96,8 @@ struct {
 } fairshare_cgroups SEC(".maps");
 
 /*
- * cpu.max from userspace on kernels that do not report it (main.cc fills it and bumps
- * bw_user_gen; the timer applies it). Keyed by cgroup id.
+ * cpu.max from userspace on kernels that do not report it (cpu_max_watcher.cc fills it
+ * and bumps bw_user_gen; the timer applies it). Keyed by cgroup id.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -110,7 +110,7 @@ static u64 bw_user_seen;
 
 /*
  * Run-time overrides of a tenant's weight and cap (scxppctl table fairshare tenants ...):
- * main.cc checks and writes them and bumps override_gen; the timer applies them (within
+ * overrides.cc checks and writes them and bumps override_gen; the timer applies them (within
  * BW_IDLE_TICK_NS). An entry of zeros gives the cgroup back its own cpu.weight and cpu.max.
  */
 struct {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Shared by fairshare.bpf.c and main.cc: the cgroup table's layout, limits, stats. */
+/* Shared by fairshare.bpf.c and its user space: the cgroup table's layout, limits, stats. */
 #ifndef SCXPP_EXAMPLES_FAIRSHARE_INTF_H_
 #define SCXPP_EXAMPLES_FAIRSHARE_INTF_H_
 
@@ -35,7 +35,7 @@ struct fairshare_cgroup {
 	__u64 ovr_quota_us;  /* 0 = no cap override */
 };
 
-/* A tenant's run-time override, written by main.cc (table "tenants"), applied by the timer. */
+/* A tenant's run-time override, written by overrides.cc (table "tenants"), applied by the timer. */
 struct fairshare_override {
 	__u32 weight;    /* 0: the cgroup's cpu.weight */
 	__u32 pad;
