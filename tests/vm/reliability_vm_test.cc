@@ -215,6 +215,76 @@ class SpinWorkers {
   std::vector<pid_t> pids_;
 };
 
+// Threads of this process that sum squares until stopped, each publishing its tid, the CPU
+// its last chunk ran on and how many chunks it has done. Threads, not processes, where a
+// test changes them one by one by tid (affinity, nice, scheduling policy).
+class SpinThreads {
+ public:
+  explicit SpinThreads(int n) : slots_(n) {
+    for (int i = 0; i < n; ++i) {
+      threads_.emplace_back([this, i] {
+        slots_[i].tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
+        uint64_t n = 0, sum = 0;
+        while (!stop_.load(std::memory_order_relaxed)) {
+          for (int j = 0; j < 2048; ++j, ++n) {
+            sum += n * n;
+            asm volatile("" : "+r"(sum));  // no closed form, no vectorising: really compute it
+          }
+          slots_[i].cpu.store(sched_getcpu(), std::memory_order_relaxed);
+          slots_[i].progress.fetch_add(1, std::memory_order_release);
+        }
+      });
+    }
+  }
+  ~SpinThreads() { Stop(); }
+  SpinThreads(const SpinThreads&) = delete;
+  SpinThreads& operator=(const SpinThreads&) = delete;
+
+  int size() const { return static_cast<int>(slots_.size()); }
+  pid_t tid(int i) const { return slots_[i].tid.load(); }
+  int cpu(int i) const { return slots_[i].cpu.load(std::memory_order_relaxed); }
+  uint64_t progress(int i) const { return slots_[i].progress.load(std::memory_order_acquire); }
+
+  // Waits until every thread has run a chunk (and so published its tid).
+  bool Started(absl::Duration timeout) const {
+    return WaitUntil([&] {
+      for (int i = 0; i < size(); ++i) {
+        if (progress(i) == 0) return false;
+      }
+      return true;
+    }, timeout);
+  }
+
+  // Waits until every thread has advanced past where it was when called.
+  bool AllAdvance(absl::Duration timeout) const {
+    std::vector<uint64_t> before(slots_.size());
+    for (int i = 0; i < size(); ++i) before[i] = progress(i);
+    return WaitUntil([&] {
+      for (int i = 0; i < size(); ++i) {
+        if (progress(i) <= before[i]) return false;
+      }
+      return true;
+    }, timeout);
+  }
+
+  void Stop() {
+    stop_.store(true);
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  struct Slot {
+    std::atomic<pid_t> tid{0};
+    std::atomic<int> cpu{-1};
+    std::atomic<uint64_t> progress{0};
+  };
+  std::vector<Slot> slots_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
 int OnlineCpus() { return static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)); }
 
 class ReliabilityVmTest : public ::testing::TestWithParam<SchedulerCase> {
@@ -413,43 +483,17 @@ TEST_P(ReliabilityVmTest, AffinityAndNiceChurn) {
   Subprocess sched(Argv());
   ASSERT_TRUE(Attached(sched)) << sched.output();
 
-  struct Slot {
-    std::atomic<pid_t> tid{0};
-    std::atomic<int> cpu{-1};
-    std::atomic<uint64_t> progress{0};
-  };
-  std::vector<Slot> slots(nthreads);
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < nthreads; ++i) {
-    threads.emplace_back([&, i] {
-      slots[i].tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
-      uint64_t n = 0, sum = 0;
-      while (!stop.load(std::memory_order_relaxed)) {
-        for (int j = 0; j < 2048; ++j, ++n) {
-          sum += n * n;
-          asm volatile("" : "+r"(sum));
-        }
-        slots[i].cpu.store(sched_getcpu(), std::memory_order_relaxed);
-        slots[i].progress.fetch_add(1, std::memory_order_release);
-      }
-    });
-  }
-  ASSERT_TRUE(WaitUntil([&] {
-    for (Slot& s : slots) {
-      if (s.progress.load() == 0) return false;
-    }
-    return true;
-  }, absl::Seconds(20))) << "spinners did not start";
+  SpinThreads threads(nthreads);
+  ASSERT_TRUE(threads.Started(absl::Seconds(20))) << "spinners did not start";
   std::vector<uint64_t> at_start(nthreads);
-  for (int i = 0; i < nthreads; ++i) at_start[i] = slots[i].progress.load();
+  for (int i = 0; i < nthreads; ++i) at_start[i] = threads.progress(i);
 
   const int nices[] = {-10, -5, 0, 5, 10, 19};
   int rounds = 0, syscall_failures = 0, pins_checked = 0, pins_missed = 0;
   const absl::Time end = absl::Now() + absl::Seconds(4);
   for (; absl::Now() < end; ++rounds) {
     for (int i = 0; i < nthreads; ++i) {
-      const pid_t tid = slots[i].tid.load();
+      const pid_t tid = threads.tid(i);
       cpu_set_t set;
       CPU_ZERO(&set);
       const bool pin = (rounds + i) % 3 != 0;
@@ -468,15 +512,15 @@ TEST_P(ReliabilityVmTest, AffinityAndNiceChurn) {
       if (check) {
         // Two more chunks: the second started after sched_setaffinity returned, so the CPU it
         // recorded must be the target.
-        const uint64_t p0 = slots[i].progress.load(std::memory_order_acquire);
+        const uint64_t p0 = threads.progress(i);
         ++pins_checked;
-        if (!WaitUntil([&] { return slots[i].progress.load(std::memory_order_acquire) >= p0 + 2; },
+        if (!WaitUntil([&] { return threads.progress(i) >= p0 + 2; },
                        absl::Seconds(10))) {
           ADD_FAILURE() << "thread " << i << " made no progress pinned to CPU " << target;
           ++pins_missed;
-        } else if (slots[i].cpu.load(std::memory_order_relaxed) != target) {
+        } else if (threads.cpu(i) != target) {
           ADD_FAILURE() << "thread " << i << " pinned to CPU " << target << " ran on CPU "
-                        << slots[i].cpu.load();
+                        << threads.cpu(i);
           ++pins_missed;
         }
       }
@@ -487,19 +531,13 @@ TEST_P(ReliabilityVmTest, AffinityAndNiceChurn) {
     cpu_set_t all;
     CPU_ZERO(&all);
     for (int cpu = 0; cpu < ncpu; ++cpu) CPU_SET(cpu, &all);
-    if (sched_setaffinity(slots[i].tid.load(), sizeof(all), &all) != 0) ++syscall_failures;
-    if (setpriority(PRIO_PROCESS, slots[i].tid.load(), 0) != 0) ++syscall_failures;
+    if (sched_setaffinity(threads.tid(i), sizeof(all), &all) != 0) ++syscall_failures;
+    if (setpriority(PRIO_PROCESS, threads.tid(i), 0) != 0) ++syscall_failures;
   }
   std::vector<uint64_t> at_end(nthreads);
-  for (int i = 0; i < nthreads; ++i) at_end[i] = slots[i].progress.load();
-  const bool all_advance_after = WaitUntil([&] {
-    for (int i = 0; i < nthreads; ++i) {
-      if (slots[i].progress.load() <= at_end[i]) return false;
-    }
-    return true;
-  }, absl::Seconds(10));
-  stop.store(true);
-  for (std::thread& t : threads) t.join();
+  for (int i = 0; i < nthreads; ++i) at_end[i] = threads.progress(i);
+  const bool all_advance_after = threads.AllAdvance(absl::Seconds(10));
+  threads.Stop();
 
   std::cout << "[ info ] " << GetParam().name << ": " << rounds << " rounds, " << pins_checked
             << " pins checked\n";
@@ -583,32 +621,8 @@ TEST_P(ReliabilityVmTest, PolicyChurn) {
   Subprocess sched(Argv());
   ASSERT_TRUE(Attached(sched)) << sched.output();
 
-  struct Slot {
-    std::atomic<pid_t> tid{0};
-    std::atomic<uint64_t> progress{0};
-  };
-  std::vector<Slot> slots(nthreads);
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < nthreads; ++i) {
-    threads.emplace_back([&, i] {
-      slots[i].tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
-      uint64_t n = 0, sum = 0;
-      while (!stop.load(std::memory_order_relaxed)) {
-        for (int j = 0; j < 2048; ++j, ++n) {
-          sum += n * n;
-          asm volatile("" : "+r"(sum));
-        }
-        slots[i].progress.fetch_add(1, std::memory_order_release);
-      }
-    });
-  }
-  ASSERT_TRUE(WaitUntil([&] {
-    for (Slot& s : slots) {
-      if (s.progress.load() == 0) return false;
-    }
-    return true;
-  }, absl::Seconds(20))) << "spinners did not start";
+  SpinThreads threads(nthreads);
+  ASSERT_TRUE(threads.Started(absl::Seconds(20))) << "spinners did not start";
   const sched_param me{.sched_priority = 2};
   ASSERT_EQ(sched_setscheduler(0, SCHED_FIFO, &me), 0) << strerror(errno);
 
@@ -620,7 +634,7 @@ TEST_P(ReliabilityVmTest, PolicyChurn) {
     for (int i = 0; i < nthreads; ++i) {
       const int policy = policies[(round + i) % 5];
       const sched_param param{.sched_priority = policy == SCHED_FIFO ? 1 : 0};
-      if (sched_setscheduler(slots[i].tid.load(), policy, &param) != 0) {
+      if (sched_setscheduler(threads.tid(i), policy, &param) != 0) {
         if (++failures == 1) ADD_FAILURE() << "policy " << policy << ": " << strerror(errno);
       }
       ++switches;
@@ -629,23 +643,13 @@ TEST_P(ReliabilityVmTest, PolicyChurn) {
   }
   const sched_param zero{.sched_priority = 0};
   for (int i = 0; i < nthreads; ++i) {
-    EXPECT_EQ(sched_setscheduler(slots[i].tid.load(), SCHED_OTHER, &zero), 0) << strerror(errno);
+    EXPECT_EQ(sched_setscheduler(threads.tid(i), SCHED_OTHER, &zero), 0) << strerror(errno);
   }
   EXPECT_EQ(sched_setscheduler(0, SCHED_OTHER, &zero), 0) << strerror(errno);
-  std::vector<uint64_t> at_end(nthreads);
-  for (int i = 0; i < nthreads; ++i) at_end[i] = slots[i].progress.load();
-  const bool all_advance_after = WaitUntil([&] {
-    for (int i = 0; i < nthreads; ++i) {
-      if (slots[i].progress.load() <= at_end[i]) return false;
-    }
-    return true;
-  }, absl::Seconds(10));
+  const bool all_advance_after = threads.AllAdvance(absl::Seconds(10));
   bool all_on_ext = true;
-  for (int i = 0; i < nthreads; ++i) {
-    all_on_ext = all_on_ext && OnSchedExt(slots[i].tid.load());
-  }
-  stop.store(true);
-  for (std::thread& t : threads) t.join();
+  for (int i = 0; i < nthreads; ++i) all_on_ext = all_on_ext && OnSchedExt(threads.tid(i));
+  threads.Stop();
 
   std::cout << "[ info ] " << GetParam().name << ": " << switches << " policy switches\n";
   EXPECT_GE(switches, kSwitches) << "the switches took over a minute";
