@@ -714,16 +714,19 @@ void SCXPP_OPS(batch_running, struct task_struct *p)
 {
 	struct task_ctx *tctx = scxpp_task_ctx(p);
 	s32 cpu = scx_bpf_task_cpu(p);
-	u64 *since = batch_since(cpu), now = scxpp_now();
+	u64 *since = batch_since(cpu);
 	u64 *inter_since = &cpu_inter_since[cpu & (SCXPP_MAX_CPUS - 1)];
-	bool inter = tctx && tctx->interactive;
 
+	if (tctx && tctx->interactive) {
+		if (since)
+			*since = 0;
+		if (!*inter_since) /* the clock only where an interactive run starts */
+			*inter_since = scxpp_now();
+		return;
+	}
 	if (since)
-		*since = inter ? 0 : now;
-	if (!inter)
-		*inter_since = 0;
-	else if (!*inter_since)
-		*inter_since = now;
+		*since = scxpp_now();
+	*inter_since = 0;
 }
 
 void SCXPP_OPS(batch_tick, struct task_struct *p)
