@@ -120,6 +120,7 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/package/scxppConfigVersi
 install(FILES "${PROJECT_BINARY_DIR}/package/scxppConfig.cmake"
               "${PROJECT_BINARY_DIR}/package/scxppConfigVersion.cmake"
               "${PROJECT_SOURCE_DIR}/cmake/ScxppBpf.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/ScxppVmTest.cmake"
         DESTINATION ${SCXPP_INSTALL_CMAKEDIR})
 
 # --- pkg-config -----------------------------------------------------------------------
@@ -147,6 +148,10 @@ install(DIRECTORY "${PROJECT_SOURCE_DIR}/templates/scheduler"
         DESTINATION ${CMAKE_INSTALL_DATADIR}/scxpp/templates USE_SOURCE_PERMISSIONS)
 install(PROGRAMS "${PROJECT_SOURCE_DIR}/scripts/new-scheduler" DESTINATION ${CMAKE_INSTALL_BINDIR}
         RENAME scxpp-new-scheduler)
+# The VM runner behind scxpp_add_vm_test(): a project tests its scheduler in a sched_ext
+# kernel under qemu from the install alone.
+install(PROGRAMS "${PROJECT_SOURCE_DIR}/scripts/vm-run" DESTINATION ${CMAKE_INSTALL_BINDIR}
+        RENAME scxpp-vm-run)
 
 # --- scxppctl, the live-control CLI ---------------------------------------------------
 if(TARGET scxppctl)

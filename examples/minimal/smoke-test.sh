@@ -4,8 +4,7 @@
 # smoke-test.sh BINARY [OPS_NAME]
 #
 # Loads a scxpp scheduler and checks the whole life of it, as root on a kernel with
-# sched_ext (inside scxpp's VM: scripts/vm-run --bin BINARY --file smoke-test.sh --
-# ./smoke-test.sh BINARY):
+# sched_ext (inside scxpp's VM: `ctest` runs it there, see CMakeLists.txt):
 #   1. nothing else is attached;
 #   2. BINARY attaches: /sys/kernel/sched_ext/state becomes "enabled" and root/ops is
 #      OPS_NAME (default: BINARY's file name);

@@ -46,10 +46,11 @@ class ScxppConan(ConanFile):
         root = os.path.join(self.recipe_folder, "..", "..")
         # Everything the top-level CMakeLists.txt reads with tests, examples and benchmarks
         # off: the library, scxppctl (tools/), the vendored vmlinux.h, the install rules'
-        # inputs (template, new-scheduler, licences) and docs/ (its CMakeLists is always read).
+        # inputs (template, new-scheduler, the VM runner, licences) and docs/ (its CMakeLists
+        # is always read).
         for pattern in ("CMakeLists.txt", "LICENSE", "LICENSES/*", "cmake/*", "include/*",
                         "lib/*", "bpf_common/*", "tools/*", "vmlinux/*", "docs/*",
-                        "templates/*", "scripts/new-scheduler"):
+                        "templates/*", "scripts/new-scheduler", "scripts/vm-run"):
             copy(self, pattern, src=root, dst=self.export_sources_folder)
 
     def validate(self):
@@ -106,7 +107,8 @@ class ScxppConan(ConanFile):
              "get_filename_component(_scxpp_prefix \"${CMAKE_CURRENT_LIST_DIR}/../../..\" ABSOLUTE)\n"
              "set_property(GLOBAL PROPERTY SCXPP_PACKAGE_VMLINUX_DIR \"${_scxpp_prefix}/share/scxpp/vmlinux\")\n"
              "set_property(GLOBAL PROPERTY SCXPP_PACKAGE_BPF_INCLUDE_DIRS\n"
-             "             \"${_scxpp_prefix}/include;${libbpf_INCLUDE_DIRS}\")\n")
+             "             \"${_scxpp_prefix}/include;${libbpf_INCLUDE_DIRS}\")\n"
+             "set_property(GLOBAL PROPERTY SCXPP_VM_RUNNER \"${_scxpp_prefix}/bin/scxpp-vm-run\")\n")
 
     def package_info(self):
         # The same targets scxpp's own CMake package exports: scxpp::scxpp (the library),
@@ -115,7 +117,8 @@ class ScxppConan(ConanFile):
         self.cpp_info.set_property("pkg_config_name", "scxpp")
         self.cpp_info.set_property("cmake_build_modules",
                                    [os.path.join("lib", "cmake", "scxpp", "ScxppConanDefaults.cmake"),
-                                    os.path.join("lib", "cmake", "scxpp", "ScxppBpf.cmake")])
+                                    os.path.join("lib", "cmake", "scxpp", "ScxppBpf.cmake"),
+                                    os.path.join("lib", "cmake", "scxpp", "ScxppVmTest.cmake")])
         self.cpp_info.builddirs = [os.path.join("lib", "cmake", "scxpp")]
         self.cpp_info.resdirs = ["share"]
 

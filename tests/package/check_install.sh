@@ -19,6 +19,7 @@ for f in \
   "$libdir/cmake/scxpp/ScxppBpf.cmake" "$libdir/pkgconfig/scxpp.pc" \
   "share/scxpp/vmlinux/$arch/vmlinux.h" share/scxpp/vmlinux/x86/vmlinux.h \
   share/scxpp/vmlinux/arm64/vmlinux.h share/scxpp/templates/scheduler/NAME.bpf.c \
+  "$libdir/cmake/scxpp/ScxppVmTest.cmake" bin/scxpp-vm-run \
   bin/scxpp-new-scheduler bin/scxppctl share/doc/scxpp/LICENSE; do
   if [ ! -f "$prefix/$f" ]; then
     echo "FAIL: missing $f"

@@ -238,7 +238,8 @@ def main():
     for f in ("lib/libscxpp.a", "include/scxpp/scheduler.h", "include/scxpp/bpf/scxpp.bpf.h",
               "share/scxpp/vmlinux/x86/vmlinux.h", "share/scxpp/vmlinux/arm64/vmlinux.h",
               "lib/cmake/scxpp/ScxppBpf.cmake", "lib/cmake/scxpp/ScxppConanDefaults.cmake",
-              "share/scxpp/templates/scheduler/NAME.bpf.c", "licenses/LICENSE"):
+              "share/scxpp/templates/scheduler/NAME.bpf.c", "licenses/LICENSE",
+              "bin/scxpp-vm-run", "lib/cmake/scxpp/ScxppVmTest.cmake"):
         check(os.path.isfile(os.path.join(pkg, f)), f"the package has no {f}")
     if r.options.get("tools", True):
         check(os.path.isfile(os.path.join(pkg, "bin/scxppctl")), "the package has no bin/scxppctl")
@@ -264,9 +265,14 @@ def main():
         f.write('get_property(d GLOBAL PROPERTY SCXPP_PACKAGE_VMLINUX_DIR)\n'
                 'if(NOT EXISTS "${d}/x86/vmlinux.h")\n'
                 '  message(FATAL_ERROR "SCXPP_PACKAGE_VMLINUX_DIR=${d} has no x86/vmlinux.h")\n'
+                'endif()\n'
+                'get_property(r GLOBAL PROPERTY SCXPP_VM_RUNNER)\n'
+                'if(NOT EXISTS "${r}" OR NOT COMMAND scxpp_add_vm_test)\n'
+                '  message(FATAL_ERROR "scxpp_add_vm_test() or its runner (${r}) is missing")\n'
                 'endif()\n')
     check(subprocess.run([cmake, "-P", probe]).returncode == 0,
-          "the build modules do not point scxpp_add_bpf_skeleton() at the packaged vmlinux.h")
+          "the build modules do not point scxpp_add_bpf_skeleton() at the packaged vmlinux.h "
+          "or do not give scxpp_add_vm_test() its runner")
 
 
 main()

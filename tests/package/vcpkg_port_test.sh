@@ -25,6 +25,7 @@ fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 [ -x "$pkgs/tools/scxpp/scxppctl" ] || bad "no tools/scxpp/scxppctl"
 [ -x "$pkgs/tools/scxpp/scxpp-new-scheduler" ] || bad "no tools/scxpp/scxpp-new-scheduler"
+[ -x "$pkgs/tools/scxpp/scxpp-vm-run" ] || bad "no tools/scxpp/scxpp-vm-run"
 [ ! -e "$pkgs/bin" ] || bad "bin/ is left in the package: $(ls "$pkgs/bin")"
 [ -f "$pkgs/share/scxpp/scxppConfig.cmake" ] || bad "no share/scxpp/scxppConfig.cmake"
 [ -f "$pkgs/share/scxpp/vmlinux/arm64/vmlinux.h" ] || bad "no vendored arm64 vmlinux.h"

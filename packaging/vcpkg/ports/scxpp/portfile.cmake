@@ -20,7 +20,8 @@ file(COPY "${checkout}/CMakeLists.txt" "${checkout}/LICENSE" "${checkout}/LICENS
           "${checkout}/cmake" "${checkout}/include" "${checkout}/lib" "${checkout}/bpf_common"
           "${checkout}/tools" "${checkout}/vmlinux" "${checkout}/docs" "${checkout}/templates"
      DESTINATION "${SOURCE_PATH}")
-file(COPY "${checkout}/scripts/new-scheduler" DESTINATION "${SOURCE_PATH}/scripts")
+file(COPY "${checkout}/scripts/new-scheduler" "${checkout}/scripts/vm-run"
+     DESTINATION "${SOURCE_PATH}/scripts")
 
 vcpkg_cmake_configure(
   SOURCE_PATH "${SOURCE_PATH}"
@@ -41,13 +42,16 @@ vcpkg_cmake_configure(
 vcpkg_cmake_install()
 vcpkg_cmake_config_fixup(PACKAGE_NAME scxpp CONFIG_PATH share/scxpp)
 vcpkg_fixup_pkgconfig()
-# scxppctl and scxpp-new-scheduler are host tools: vcpkg keeps them in tools/<port>/, where
+# scxppctl, scxpp-new-scheduler and scxpp-vm-run are host tools: vcpkg keeps them in tools/<port>/, where
 # new-scheduler finds the template at ../../share/scxpp/templates/scheduler.
 vcpkg_copy_tools(TOOL_NAMES scxppctl AUTO_CLEAN)
-file(INSTALL "${SOURCE_PATH}/scripts/new-scheduler" DESTINATION "${CURRENT_PACKAGES_DIR}/tools/${PORT}"
-     RENAME scxpp-new-scheduler
-     FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
-file(REMOVE "${CURRENT_PACKAGES_DIR}/bin/scxpp-new-scheduler" "${CURRENT_PACKAGES_DIR}/debug/bin/scxpp-new-scheduler")
+# scxpp-vm-run (behind scxpp_add_vm_test()) goes there too; scxppConfig.cmake looks in both.
+foreach(script IN ITEMS new-scheduler vm-run)
+  file(INSTALL "${SOURCE_PATH}/scripts/${script}" DESTINATION "${CURRENT_PACKAGES_DIR}/tools/${PORT}"
+       RENAME scxpp-${script}
+       FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+  file(REMOVE "${CURRENT_PACKAGES_DIR}/bin/scxpp-${script}" "${CURRENT_PACKAGES_DIR}/debug/bin/scxpp-${script}")
+endforeach()
 file(REMOVE_RECURSE "${CURRENT_PACKAGES_DIR}/debug/include" "${CURRENT_PACKAGES_DIR}/debug/share"
                     "${CURRENT_PACKAGES_DIR}/share/doc")
 if(EXISTS "${CURRENT_PACKAGES_DIR}/bin")
