@@ -164,21 +164,13 @@ install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION ${CMAKE_INSTALL_DATADI
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/LICENSES" DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/scxpp)
 
 # --- reference schedulers and their systemd unit ----------------------------------------
-# Every examples/<name>/ whose CMakeLists.txt defines an executable <name> is installed as
-# bin/scxpp-<name>, so schedulers added later need no change here; scxpp@<name>.service
-# runs it.
+# Every scheduler in examples/schedulers.txt is installed as bin/scxpp-<name>, so schedulers
+# added later need no change here; scxpp@<name>.service runs it.
 if(SCXPP_INSTALL_EXAMPLES AND SCXPP_BUILD_EXAMPLES)
-  file(GLOB _scxpp_example_dirs LIST_DIRECTORIES true "${PROJECT_SOURCE_DIR}/examples/*")
-  foreach(dir IN LISTS _scxpp_example_dirs)
-    get_filename_component(name "${dir}" NAME)
-    if(IS_DIRECTORY "${dir}" AND TARGET ${name})
-      get_target_property(type ${name} TYPE)
-      if(type STREQUAL "EXECUTABLE")
-        install(PROGRAMS "$<TARGET_FILE:${name}>" DESTINATION ${CMAKE_INSTALL_BINDIR}
-                RENAME scxpp-${name})
-        _scxpp_install_strip_debug("${CMAKE_INSTALL_BINDIR}/scxpp-${name}")
-      endif()
-    endif()
+  foreach(name IN LISTS SCXPP_SCHEDULERS)
+    install(PROGRAMS "$<TARGET_FILE:${name}>" DESTINATION ${CMAKE_INSTALL_BINDIR}
+            RENAME scxpp-${name})
+    _scxpp_install_strip_debug("${CMAKE_INSTALL_BINDIR}/scxpp-${name}")
   endforeach()
   # systemd's own search path, not LIBDIR (which is lib/<multiarch> under /usr on Debian).
   install(FILES "${PROJECT_SOURCE_DIR}/packaging/systemd/scxpp@.service"

@@ -27,6 +27,8 @@ check "const_cast" 'const_cast'
 check "signals itself" 'kill\(getpid|raise\(|kill\(0,'
 check "touches the signal mask" 'sigprocmask|pthread_sigmask'
 check "passes <name>__open_opts" '__open_opts'
-check "keeps a skeleton pointer" '(^|[^:])\b(minimal|lowlat|batch|fairshare|deadline|@name@)\* *[a-z][a-z0-9_]*[a-z0-9] *= *(nullptr|&)'
+# The skeleton types: every scheduler in examples/schedulers.txt, and the template's.
+skels=$(grep -v '^ *\(#\|$\)' "$src/examples/schedulers.txt" | tr '\n' '|')@name@
+check "keeps a skeleton pointer" "(^|[^:])\\b($skels)\\* *[a-z][a-z0-9_]*[a-z0-9] *= *(nullptr|&)"
 [ "$fail" = 0 ] && echo "examples_pattern_test: $(echo "$files" | wc -l) files use the public API only"
 exit $fail

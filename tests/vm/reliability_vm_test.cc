@@ -70,14 +70,10 @@ struct SchedulerCase {
 
 void PrintTo(const SchedulerCase& c, std::ostream* os) { *os << c.name; }
 
-// Every reference scheduler. Adding one is a line here plus its SCXPP_<NAME>_BIN compile
-// definition in tests/CMakeLists.txt.
+// Every reference scheduler in examples/schedulers.txt (tests/CMakeLists.txt generates the
+// list with each one's binary).
 const SchedulerCase kSchedulers[] = {
-    {"minimal", SCXPP_MINIMAL_BIN, {}},
-    {"lowlat", SCXPP_LOWLAT_BIN, {}},
-    {"batch", SCXPP_BATCH_BIN, {}},
-    {"fairshare", SCXPP_FAIRSHARE_BIN, {}},
-    {"deadline", SCXPP_DEADLINE_BIN, {}},
+#include "scxpp_schedulers.inc"
 };
 
 int Count(const std::string& haystack, const std::string& needle) {

@@ -87,9 +87,23 @@ TEST_P(VerifierBudgetVmTest, EveryProgramVerifiesWellInsideTheLimit) {
   std::printf("  %-16s %8u in all\n", "", total);
 }
 
-INSTANTIATE_TEST_SUITE_P(Examples, VerifierBudgetVmTest,
-                         ::testing::Values(SCXPP_MINIMAL_BIN, SCXPP_LOWLAT_BIN, SCXPP_BATCH_BIN,
-                                           SCXPP_FAIRSHARE_BIN, SCXPP_DEADLINE_BIN),
+// Every reference scheduler in examples/schedulers.txt: {name, binary} entries that
+// tests/CMakeLists.txt generates.
+struct ExampleEntry {
+  const char* name;
+  const char* bin;
+};
+constexpr ExampleEntry kExamples[] = {
+#include "scxpp_schedulers.inc"
+};
+
+std::vector<const char*> ExampleBins() {
+  std::vector<const char*> bins;
+  for (const ExampleEntry& e : kExamples) bins.push_back(e.bin);
+  return bins;
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, VerifierBudgetVmTest, ::testing::ValuesIn(ExampleBins()),
                          [](const ::testing::TestParamInfo<const char*>& info) {
                            std::string name = info.param;
                            return name.substr(name.rfind('/') + 1);
