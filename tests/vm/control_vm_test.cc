@@ -16,7 +16,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -598,10 +600,27 @@ TEST_F(ControlVmTest, DeadlineReservationsSurviveARestart) {
   RunResult add = Ctl({"table", "deadline", "tasks", "add", absl::StrCat(rt.tid()),
                        "runtime_us=1000", "period_us=10000"});
   ASSERT_EQ(add.status, 0) << add.output;
+  // On the CPU that goes away: the kernel moves it, and the restarted scheduler must place
+  // it again (an EDF queue served only by the offlined CPU would strand it).
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(1, &one);
+  ASSERT_EQ(sched_setaffinity(rt.tid(), sizeof(one), &one), 0) << strerror(errno);
+  absl::SleepFor(absl::Milliseconds(200));
   std::ofstream("/sys/devices/system/cpu/cpu1/online") << "0" << std::endl;
   const bool restarted = sched.WaitForOutput("attached", absl::Seconds(30), 2);
+  // While CPU 1 is still offline: the admitted thread keeps its 10 ms period (100 wakeups a
+  // second; under TCG at least a fifth of them).
+  size_t ran_offline = 0;
+  if (restarted) {
+    const size_t before = rt.Count();
+    absl::SleepFor(absl::Seconds(1));
+    ran_offline = rt.Count() - before;
+  }
   std::ofstream("/sys/devices/system/cpu/cpu1/online") << "1" << std::endl;
   ASSERT_TRUE(restarted) << sched.output();
+  EXPECT_GE(ran_offline, 20u) << "the admitted thread stalled with its CPU offline\n"
+                              << sched.output();
   ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30), 3)) << sched.output();
   absl::SleepFor(absl::Milliseconds(500));  // The daemon reaps every 100 ms.
   RunResult list = Ctl({"table", "deadline", "tasks", "list"});

@@ -70,6 +70,43 @@ TEST_F(LifecycleVmTest, BpfErrorSurfacesInExitInfoAndExitStatus) {
   EXPECT_THAT(sched.output(), HasSubstr("injected error after 50 dispatches"));
 }
 
+// The kernel selftests' misuse cases (ddsp_bogus_dsq, select_cpu_dispatch_dbl_dsp) through
+// scxpp's building blocks: a scheduler that inserts into a DSQ it never created, or inserts
+// a task twice, is ejected with the kernel's own words for it in the exit report and a
+// non-zero status, while the workload finishes under the default scheduler; not a hang.
+struct MisuseCase {
+  const char* fault;
+  const char* kernel_says;
+};
+
+class BuildingBlockMisuseVmTest : public ::testing::TestWithParam<MisuseCase> {
+ protected:
+  void SetUp() override { ASSERT_TRUE(SchedExtDisabled()) << "a scheduler is still attached"; }
+  void TearDown() override { EXPECT_TRUE(WaitUntil(SchedExtDisabled, absl::Seconds(10))); }
+};
+
+TEST_P(BuildingBlockMisuseVmTest, EndsWithAClearExitMessage) {
+  const MisuseCase& c = GetParam();
+  Subprocess sched({SCXPP_TESTSCHED_BIN, absl::StrCat("--fault=", c.fault), "--fault_after=50",
+                    "--stats_interval=0"});
+  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
+  testing::RunResult bench = RunCommand({"/usr/bin/hackbench", "-g", "1", "-l", "100"},
+                                        absl::Seconds(120));
+  EXPECT_EQ(bench.status, 0) << "a workload must survive its scheduler's death: " << bench.output;
+  std::optional<int> status = sched.Wait(absl::Seconds(60));
+  ASSERT_TRUE(status.has_value()) << "the misuse did not end the scheduler\n" << sched.output();
+  EXPECT_EQ(*status, 1) << sched.output();
+  EXPECT_THAT(sched.output(), HasSubstr("error (BPF)")) << sched.output();
+  EXPECT_THAT(sched.output(), HasSubstr(c.kernel_says)) << sched.output();
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, BuildingBlockMisuseVmTest,
+                         ::testing::Values(MisuseCase{"bad_dsq", "non-existent DSQ 0xbad0"},
+                                           MisuseCase{"double_insert", "already direct-dispatched"}),
+                         [](const ::testing::TestParamInfo<MisuseCase>& info) {
+                           return std::string(info.param.fault);
+                         });
+
 // The same stranding policy with the SDK's starvation guard (starvation.bpf.h): the guard
 // runs the stranded task every ~0.5 s, so the 3 s watchdog never fires and the task makes
 // progress under the scheduler. Without --guard_ms this is the test below (ejected in 3 s).

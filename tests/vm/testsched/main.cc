@@ -12,7 +12,7 @@
 #include "testsched.skel.h"
 #include "testsched_intf.h"
 
-ABSL_FLAG(std::string, fault, "none", "none|error|stall|restart|init");
+ABSL_FLAG(std::string, fault, "none", "none|error|stall|restart|init|bad_dsq|double_insert");
 ABSL_FLAG(uint64_t, fault_after, 200, "dispatches before an error/restart fault fires");
 ABSL_FLAG(std::string, stall_comm, "stallme", "comm of the tasks the stall fault strands");
 ABSL_FLAG(uint64_t, guard_ms, 0,
@@ -30,8 +30,11 @@ int main(int argc, char** argv) {
   else if (f == "stall") fault = TESTSCHED_FAULT_STALL;
   else if (f == "restart") fault = TESTSCHED_FAULT_RESTART;
   else if (f == "init") fault = TESTSCHED_FAULT_INIT;
+  else if (f == "bad_dsq") fault = TESTSCHED_FAULT_BAD_DSQ;
+  else if (f == "double_insert") fault = TESTSCHED_FAULT_DOUBLE_INSERT;
   else if (f != "none") {
-    fprintf(stderr, "error: --fault=%s: use none|error|stall|restart|init\n", f.c_str());
+    fprintf(stderr, "error: --fault=%s: use none|error|stall|restart|init|bad_dsq|double_insert\n",
+            f.c_str());
     return scxpp::kExitStartFailed;
   }
   absl::StatusOr<scxpp::Topology> topo = scxpp::Topology::FromSysfs();

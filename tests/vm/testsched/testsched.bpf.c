@@ -84,7 +84,13 @@ void SCXPP_OPS(testsched_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	vtime = scxpp_vtime_clamp_lag(tctx->vtime, queue_vtime, slice_ns);
 	scxpp_stat_inc(SCXPP_STAT_ENQUEUED);
+	if (fault == TESTSCHED_FAULT_BAD_DSQ && nr_dispatched >= fault_after) {
+		scxpp_dsq_insert(p, TESTSCHED_BAD_DSQ, slice_ns, enq_flags);
+		return;
+	}
 	scxpp_dsq_insert_vtime(p, SHARED_DSQ, slice_ns, vtime, enq_flags);
+	if (fault == TESTSCHED_FAULT_DOUBLE_INSERT && nr_dispatched >= fault_after)
+		scxpp_dsq_insert_vtime(p, SHARED_DSQ, slice_ns, vtime, enq_flags);
 }
 
 void SCXPP_OPS(testsched_dispatch, s32 cpu, struct task_struct *prev)
