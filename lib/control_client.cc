@@ -141,6 +141,11 @@ struct ControlClient::Impl {
     const uint64_t id = (static_cast<uint64_t>(getpid()) << 32) ^
                         static_cast<uint64_t>(absl::GetCurrentTimeNanos());
     if (int err = bpf_map_update_elem(requests_fd.fd, &id, &rec, BPF_NOEXIST); err != 0) {
+      if (err == -E2BIG) {
+        return absl::UnavailableError(absl::StrCat(
+            "scheduler '", name, "' (pid ", pid, ") has 64 requests pending (clients killed "
+            "before collecting their answers are dropped after 10 s): try again shortly"));
+      }
       return SysError(err, "control: sending the request");
     }
     const absl::Time until = absl::Now() + timeout;

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "lib/internal/control_format.h"
 #include "scxpp/bpf/stats_common.h"
 #include "scxpp/bpf/tunables_common.h"
@@ -77,10 +80,17 @@ absl::Status RemoveTree(const std::string& dir) {
 
 // ---- ControlDir ----
 
+// An answer its client has not collected for this long is dropped: the client was killed
+// (it deletes its own answer, or its request when it gives up waiting). Without this, 64
+// killed `scxppctl` calls filled the request map until the scheduler restarted.
+constexpr absl::Duration kUncollectedAnswerTtl = absl::Seconds(10);
+
 struct ControlDir::Impl {
   std::string path;
   Fd requests;
   std::vector<TableDesc> tables;
+  // When each request still in the map was answered (or first seen answered).
+  std::map<uint64_t, absl::Time> answered_at;
 };
 
 ControlDir::ControlDir(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -273,10 +283,23 @@ void ControlDir::Poll() {
   uint64_t key = 0, next = 0;
   bool first = true;
   RequestRec rec;
+  const absl::Time now = absl::Now();
+  std::map<uint64_t, absl::Time> answered_at;
+  std::vector<uint64_t> uncollected;
   while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
     first = false;
     key = next;
-    if (bpf_map_lookup_elem(fd, &key, &rec) != 0 || rec.state != 0) continue;
+    if (bpf_map_lookup_elem(fd, &key, &rec) != 0) continue;
+    if (rec.state != 0) {
+      auto it = impl_->answered_at.find(key);
+      const absl::Time at = it == impl_->answered_at.end() ? now : it->second;
+      if (now - at > kUncollectedAnswerTtl) {
+        uncollected.push_back(key);
+      } else {
+        answered_at[key] = at;
+      }
+      continue;
+    }
     absl::StatusOr<std::string> answer;
     if (rec.table >= impl_->tables.size() || !impl_->tables[rec.table].handler ||
         rec.nfields > kMaxFields) {
@@ -294,8 +317,11 @@ void ControlDir::Poll() {
     rec.code = static_cast<int32_t>(answer.status().code());
     CopyName(rec.text, sizeof(rec.text),
              answer.ok() ? std::string(*answer) : std::string(answer.status().message()));
-    bpf_map_update_elem(fd, &key, &rec, BPF_EXIST);
+    if (bpf_map_update_elem(fd, &key, &rec, BPF_EXIST) == 0) answered_at[key] = now;
   }
+  // Deleted after the walk: deleting the key a walk stands on restarts it from the start.
+  for (uint64_t k : uncollected) bpf_map_delete_elem(fd, &k);
+  impl_->answered_at = std::move(answered_at);
 }
 
 }  // namespace scxpp

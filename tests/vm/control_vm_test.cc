@@ -631,6 +631,40 @@ TEST_F(ControlVmTest, DeadlineReservationsSurviveARestart) {
   EXPECT_EQ(sched.Wait(absl::Seconds(30)), 0) << sched.output();
 }
 
+// Clients killed before collecting their answers (scxppctl interrupted mid-request) left
+// their records in the scheduler's 64-entry request map until it restarted; 64 of them
+// refused every later request. The scheduler now drops an answer nobody collected for 10 s.
+TEST_F(ControlVmTest, KilledClientsDoNotClogTheRequestMap) {
+  Subprocess sched({SCXPP_DEADLINE_BIN, "--stats_interval=0"});
+  ASSERT_TRUE(sched.WaitForOutput("attached", absl::Seconds(30))) << sched.output();
+  const int fd = bpf_obj_get("/sys/fs/bpf/scxpp/deadline/requests");
+  ASSERT_GE(fd, 0) << strerror(errno);
+  bpf_map_info info{};
+  uint32_t len = sizeof(info);
+  ASSERT_EQ(bpf_map_get_info_by_fd(fd, &info, &len), 0);
+  // What 64 killed clients leave: requests (zeroed: table 0, a list) nobody will collect.
+  std::vector<char> value(info.value_size, 0);
+  int sent = 0;
+  for (uint64_t key = 1; key <= info.max_entries; ++key) {
+    if (bpf_map_update_elem(fd, &key, value.data(), BPF_NOEXIST) == 0) ++sent;
+  }
+  close(fd);
+  EXPECT_EQ(sent, static_cast<int>(info.max_entries));
+  RunResult full = Ctl({"table", "deadline", "tasks", "list"});
+  EXPECT_NE(full.status, 0) << "the map was not full: " << full.output;
+  EXPECT_THAT(full.output, HasSubstr("requests pending")) << full.output;
+  // Dropped 10 s after they were answered (the runner polls every 100 ms).
+  RunResult later;
+  for (int i = 0; i < 20; ++i) {
+    absl::SleepFor(absl::Seconds(1));
+    later = Ctl({"table", "deadline", "tasks", "list"});
+    if (later.status == 0) break;
+  }
+  EXPECT_EQ(later.status, 0) << "still refused after 20 s: " << later.output;
+  sched.Signal(SIGINT);
+  EXPECT_EQ(sched.Wait(absl::Seconds(30)), 0) << sched.output();
+}
+
 // scxppctl stats prints what a monitoring pipeline reads: JSON lines with every counter, and
 // the Prometheus text format labelled with the scheduler's name.
 TEST_F(ControlVmTest, StatsInEveryFormat) {
