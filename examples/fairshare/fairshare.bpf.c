@@ -177,20 +177,6 @@ static __always_inline u64 cg_id(struct cgroup *cgrp)
 	return cgrp->kn->id;
 }
 
-/*
- * Whose limits @cgrp counts toward (0: root's): the owner of its parent's directory, who
- * could make it there. A delegated subtree's own top (chowned to the user, but its cpu.max
- * still root's to write) is root's, so a cap the administrator puts on it never competes
- * with the user's own; what the user makes inside is the user's.
- */
-static __always_inline u32 cg_owner(struct cgroup *cgrp)
-{
-	if (cgrp->level == 0)
-		return 0;
-	/* No iattr (never chowned, made by root): reads 0. */
-	return BPF_CORE_READ(cgrp, self.parent, cgroup, kn, iattr, ia_uid.val);
-}
-
 /* @uid's counts, created on first use; NULL when the map is full. */
 static struct owner_count *owner_counts(u32 uid)
 {
@@ -257,6 +243,38 @@ static __always_inline u64 cg_addr(struct cgroup *cgrp)
 
 	bpf_probe_read_kernel(&addr, sizeof(addr), &cgrp);
 	return addr;
+}
+
+/*
+ * Whose limits @cgrp counts toward (0: root's): the owner of the topmost directory above it
+ * that is not root's, which is where root delegated a subtree (systemd's user@.service):
+ * that user made everything below. Not the owner of its parent: inside a user namespace
+ * (rootless containers) the user may chown its own directories to its subordinate uids,
+ * and each of those would bring a fresh set of limits. A delegated subtree's own top
+ * (chowned to the user, but its cpu.max still root's to write) is root's, so a cap the
+ * administrator puts on it never competes with the user's own. Levels below
+ * FAIRSHARE_MAX_DEPTH are not looked at: a subtree delegated that deep is root's.
+ */
+static __always_inline u32 cg_owner(struct cgroup *cgrp)
+{
+	u64 addr = cg_addr(cgrp), slot;
+	struct cgroup *anc;
+	s32 level = cgrp->level;
+	u32 i, uid;
+
+	bpf_for(i, 1, FAIRSHARE_MAX_DEPTH) {
+		if ((s32)i >= level)
+			break;
+		anc = NULL;
+		slot = addr + bpf_core_field_offset(struct cgroup, ancestors) + (u64)i * sizeof(anc);
+		if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)slot) || !anc)
+			break;
+		/* No iattr (never chowned, made by root): reads 0. */
+		uid = BPF_CORE_READ(anc, kn, iattr, ia_uid.val);
+		if (uid)
+			return uid;
+	}
+	return 0;
 }
 
 /* Add @w to cgroup @id's sum; a cgroup that becomes active adds its weight to its parent's. */

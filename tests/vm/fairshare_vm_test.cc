@@ -492,6 +492,35 @@ TEST_F(FairshareVmTest, OrdinaryUserCannotTakeEveryCap) {
   EXPECT_GE(FinalStat(out, "throttles"), 10) << out;
 }
 
+// A user with subordinate uids (rootless containers: root inside its own user namespace)
+// can chown directories of its delegated subtree to those uids. Each of them used to count
+// as an owner of its own, with a fresh --user_cgroups: 16 of them made 1,600 cgroups here,
+// every one tracked. The limits are the delegated user's, whoever owns what lies below.
+TEST_F(FairshareVmTest, SubordinateUidsDoNotMultiplyAUsersLimits) {
+  constexpr uid_t kUser = 1003, kSubuid = 200000;
+  constexpr int kSubtrees = 16, kEach = 100;
+  const std::string dir = Delegate("fs-subuid", kUser);
+  int made = 0;
+  std::string out = WithScheduler(SCXPP_FAIRSHARE_BIN, {}, [&] {
+    ASSERT_EQ(MakeChildrenAs(kUser, dir, kSubtrees), kSubtrees);
+    for (int i = 0; i < kSubtrees; ++i) {
+      // What the user's namespace root does: hand subtree i to subordinate uid kSubuid + i.
+      const std::string sub = absl::StrCat(dir, "/c", i);
+      WriteFile(sub + "/cgroup.subtree_control", "+cpu");
+      for (const char* f : {"", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control"}) {
+        EXPECT_EQ(chown((sub + f).c_str(), kSubuid + i, kSubuid + i), 0) << sub << f;
+      }
+      made += MakeChildrenAs(kSubuid + i, sub, kEach);
+    }
+    ASSERT_EQ(ReadFileTrimmed("/sys/kernel/sched_ext/state"), "enabled");
+  });
+  for (int i = 0; i < kSubtrees; ++i) RemoveChildren(absl::StrCat(dir, "/c", i), kEach);
+  rmdir(dir.c_str());
+  EXPECT_EQ(made, kSubtrees * kEach);
+  // 1,616 cgroups of one user, 1,024 (--user_cgroups) tracked at most.
+  EXPECT_GE(FinalStat(out, "untracked"), kSubtrees * (kEach + 1) - 1024) << out;
+}
+
 TEST_F(FairshareVmTest, BadFlagsAreRefusedBeforeAttaching) {
   using testing::ExpectRefusedBeforeAttaching;
   const std::string bin = SCXPP_FAIRSHARE_BIN;
