@@ -124,11 +124,27 @@ struct task_ctx {
 	u32 nr_wakes;
 	bool critical;
 	bool auto_crit; /* critical by behaviour only: counted in nr_auto_critical */
+	u32 auto_uid;   /* with auto_crit: the real uid it is counted for in auto_per_uid */
 };
 SCXPP_TASK_CTX_DEFINE(struct task_ctx);
 
 static u64 vtime_now;
 static s64 nr_auto_critical; /* tasks currently critical by behaviour alone */
+
+/*
+ * The auto slots each real uid's threads hold (at most max_auto_per_uid): without it, one
+ * user running a few threads that wake often and run briefly took every slot, and another
+ * user's audio thread got none. A uid that does not fit in the map gets no slot. (A slot
+ * released as another thread of that uid takes one may lose that count with the entry:
+ * the uid can then hold one slot more, never the map an entry more.)
+ */
+#define LOWLAT_MAX_AUTO_UIDS 4096
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOWLAT_MAX_AUTO_UIDS);
+	__type(key, u32);
+	__type(value, s64);
+} auto_per_uid SEC(".maps");
 /* Per CPU: does it run (or is it about to run) a critical task? Victim selection skips it. */
 static u8 cpu_crit[SCXPP_MAX_CPUS];
 
@@ -180,14 +196,40 @@ static bool selected_explicitly(struct task_struct *p)
 	return false;
 }
 
-static void set_critical(struct task_ctx *tctx, bool crit, bool by_auto)
+/* @uid's count of auto slots, created at 0 on first use; NULL when the map is full. */
+static s64 *auto_slots_of(u32 uid)
 {
-	if (tctx->auto_crit)
+	s64 zero = 0, *n = bpf_map_lookup_elem(&auto_per_uid, &uid);
+
+	if (n)
+		return n;
+	bpf_map_update_elem(&auto_per_uid, &uid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&auto_per_uid, &uid);
+}
+
+static void set_critical(struct task_struct *p, struct task_ctx *tctx, bool crit, bool by_auto)
+{
+	s64 *n;
+
+	if (tctx->auto_crit) {
 		__sync_fetch_and_sub(&nr_auto_critical, 1);
+		/* A uid holding none leaves the map, so uids that come and go never fill it. */
+		if ((n = bpf_map_lookup_elem(&auto_per_uid, &tctx->auto_uid)) &&
+		    __sync_sub_and_fetch(n, 1) <= 0)
+			bpf_map_delete_elem(&auto_per_uid, &tctx->auto_uid);
+	}
 	tctx->critical = crit;
-	tctx->auto_crit = crit && by_auto;
-	if (tctx->auto_crit)
-		__sync_fetch_and_add(&nr_auto_critical, 1);
+	tctx->auto_crit = false;
+	if (crit && by_auto) {
+		tctx->auto_uid = BPF_CORE_READ(p, real_cred, uid.val);
+		if ((n = auto_slots_of(tctx->auto_uid))) {
+			__sync_fetch_and_add(n, 1);
+			tctx->auto_crit = true;
+			__sync_fetch_and_add(&nr_auto_critical, 1);
+		} else {
+			tctx->critical = false; /* classify() checked; the map filled since */
+		}
+	}
 }
 
 static void classify(struct task_struct *p, struct task_ctx *tctx)
@@ -208,14 +250,19 @@ static void classify(struct task_struct *p, struct task_ctx *tctx)
 	 * wakeup-heavy crowd (a message-passing benchmark, a build) also wakes often and runs
 	 * briefly, but giving all of it priority would only make it preempt itself.
 	 */
-	if (behaves && !tctx->auto_crit && nr_auto_critical >= scxpp_tunable(MAX_AUTO_CRITICAL))
-		behaves = false;
+	if (behaves && !tctx->auto_crit) {
+		s64 *mine = auto_slots_of(BPF_CORE_READ(p, real_cred, uid.val));
+
+		if (nr_auto_critical >= scxpp_tunable(MAX_AUTO_CRITICAL) || !mine ||
+		    *mine >= (s64)scxpp_tunable(MAX_AUTO_PER_UID))
+			behaves = false;
+	}
 	crit = explicit || behaves;
 	if (crit && !tctx->critical)
 		scxpp_stat_inc(SCXPP_STAT_PROMOTIONS);
 	else if (!crit && tctx->critical)
 		scxpp_stat_inc(SCXPP_STAT_DEMOTIONS);
-	set_critical(tctx, crit, !explicit);
+	set_critical(p, tctx, crit, !explicit);
 }
 
 /* A CPU @p may run on whose current task is not critical: its own CPU first. */
@@ -418,7 +465,7 @@ void SCXPP_OPS(lowlat_stopping, struct task_struct *p, bool runnable)
 	 */
 	if (tctx->critical &&
 	    tctx->burst > CRIT_DEMOTE_FACTOR * crit_max_burst_ns() + MAX_TICK_NS) {
-		set_critical(tctx, false, false);
+		set_critical(p, tctx, false, false);
 		scxpp_stat_inc(SCXPP_STAT_CPU_BOUND);
 	}
 }
@@ -428,7 +475,7 @@ void SCXPP_OPS(lowlat_disable, struct task_struct *p)
 	struct task_ctx *tctx = scxpp_task_ctx(p);
 
 	if (tctx)
-		set_critical(tctx, false, false);
+		set_critical(p, tctx, false, false);
 }
 
 void SCXPP_OPS(lowlat_enable, struct task_struct *p)

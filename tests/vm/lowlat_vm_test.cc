@@ -255,6 +255,31 @@ TEST_F(LowlatVmTest, OrdinaryUserGetsOnlyWhatItsSelectorsGrant) {
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "an ordinary user set nice -5";
 }
 
+// --auto's slots are shared between users: one user's threads hold at most
+// --max_auto_per_uid (2) of the --max_auto_critical (4). Four periodic threads of uid 1000
+// (300 wakeups each) get two slots; a fifth thread, of uid 1001, started after them still
+// gets one. Before, uid 1000's four took every slot (4 x 300 critical wakeups in both runs).
+TEST_F(LowlatVmTest, OneUserCannotTakeEveryAutoSlot) {
+  constexpr int kWakeups = 300;  // 10 ms periods for 3 s
+  auto periodic = [](uid_t uid) { return StartChild("looper", 10000, 100, 3000, 0, "", uid); };
+  const std::vector<std::string> flags = {"--nice_critical=false"};
+  const std::string one_user = WithLowlat(flags, [&] {
+    std::vector<pid_t> kids;
+    for (int i = 0; i < 4; ++i) kids.push_back(periodic(1000));
+    for (pid_t k : kids) Reap(k);
+  });
+  const std::string two_users = WithLowlat(flags, [&] {
+    std::vector<pid_t> kids;
+    for (int i = 0; i < 4; ++i) kids.push_back(periodic(1000));
+    absl::SleepFor(absl::Milliseconds(300));  // uid 1000's threads qualify first
+    kids.push_back(periodic(1001));
+    for (pid_t k : kids) Reap(k);
+  });
+  EXPECT_LE(FinalStat(one_user, "crit_wakeups"), 2.5 * kWakeups) << one_user;
+  EXPECT_GE(FinalStat(two_users, "crit_wakeups"), 2.6 * kWakeups) << two_users;
+  EXPECT_LE(FinalStat(two_users, "crit_wakeups"), 3.4 * kWakeups) << two_users;
+}
+
 TEST_F(LowlatVmTest, BadSelectorsAreRefusedBeforeAttaching) {
   struct Case {
     std::string flag, message;
