@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -517,6 +518,8 @@ TEST_F(FairshareVmTest, SubordinateUidsDoNotMultiplyAUsersLimits) {
   for (int i = 0; i < kSubtrees; ++i) RemoveChildren(absl::StrCat(dir, "/c", i), kEach);
   rmdir(dir.c_str());
   EXPECT_EQ(made, kSubtrees * kEach);
+  std::cout << "[ info ] " << made + kSubtrees << " cgroups of uid " << kUser << " and its subuids, "
+            << FinalStat(out, "untracked") << " untracked\n";
   // 1,616 cgroups of one user, 1,024 (--user_cgroups) tracked at most.
   EXPECT_GE(FinalStat(out, "untracked"), kSubtrees * (kEach + 1) - 1024) << out;
 }

@@ -12,6 +12,7 @@
 
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -275,6 +276,9 @@ TEST_F(LowlatVmTest, OneUserCannotTakeEveryAutoSlot) {
     kids.push_back(periodic(1001));
     for (pid_t k : kids) Reap(k);
   });
+  std::cout << "[ info ] critical wakeups: one user " << FinalStat(one_user, "crit_wakeups")
+            << ", two users " << FinalStat(two_users, "crit_wakeups") << " (" << kWakeups
+            << " per thread)\n";
   EXPECT_LE(FinalStat(one_user, "crit_wakeups"), 2.5 * kWakeups) << one_user;
   EXPECT_GE(FinalStat(two_users, "crit_wakeups"), 2.6 * kWakeups) << two_users;
   EXPECT_LE(FinalStat(two_users, "crit_wakeups"), 3.4 * kWakeups) << two_users;
