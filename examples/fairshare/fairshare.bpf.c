@@ -123,11 +123,11 @@ volatile u64 override_gen;
 static u64 override_seen;
 
 /*
- * Per non-root owner of cgroup directories (a user whose subtree systemd delegated): how many
- * of its cgroups are in the table and how many have a parking queue. The tunables
- * user_cgroups and user_capped bound both, so one user's mkdir loop cannot fill the table
- * for everyone (nor, full, eject the scheduler), nor take every parking queue. Root's
- * cgroups are not counted. An owner that does not fit in this map is over its limits.
+ * Per delegated subtree (the cgroup id of its top: see cg_owner()): how many of its cgroups
+ * are in the table and how many have a parking queue. The tunables user_cgroups and
+ * user_capped bound both, so one user's mkdir loop cannot fill the table for everyone (nor,
+ * full, eject the scheduler), nor take every parking queue. Root's cgroups are not counted.
+ * A subtree that does not fit in this map is over its limits.
  */
 struct owner_count {
 	s64 cgroups;
@@ -136,7 +136,7 @@ struct owner_count {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FAIRSHARE_MAX_OWNERS);
-	__type(key, u32);
+	__type(key, u64);
 	__type(value, struct owner_count);
 } fairshare_owners SEC(".maps");
 
@@ -177,15 +177,15 @@ static __always_inline u64 cg_id(struct cgroup *cgrp)
 	return cgrp->kn->id;
 }
 
-/* @uid's counts, created on first use; NULL when the map is full. */
-static struct owner_count *owner_counts(u32 uid)
+/* @owner's counts, created on first use; NULL when the map is full. */
+static struct owner_count *owner_counts(u64 owner)
 {
-	struct owner_count zero = {}, *oc = bpf_map_lookup_elem(&fairshare_owners, &uid);
+	struct owner_count zero = {}, *oc = bpf_map_lookup_elem(&fairshare_owners, &owner);
 
 	if (oc)
 		return oc;
-	bpf_map_update_elem(&fairshare_owners, &uid, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&fairshare_owners, &uid);
+	bpf_map_update_elem(&fairshare_owners, &owner, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&fairshare_owners, &owner);
 }
 
 /*
@@ -246,21 +246,22 @@ static __always_inline u64 cg_addr(struct cgroup *cgrp)
 }
 
 /*
- * Whose limits @cgrp counts toward (0: root's): the owner of the topmost directory above it
- * that is not root's, which is where root delegated a subtree (systemd's user@.service):
- * that user made everything below. Not the owner of its parent: inside a user namespace
- * (rootless containers) the user may chown its own directories to its subordinate uids,
- * and each of those would bring a fresh set of limits. A delegated subtree's own top
- * (chowned to the user, but its cpu.max still root's to write) is root's, so a cap the
- * administrator puts on it never competes with the user's own. Levels below
- * FAIRSHARE_MAX_DEPTH are not looked at: a subtree delegated that deep is root's.
+ * Whose limits @cgrp counts toward (0: root's): the subtree root delegated to a user — the
+ * topmost directory above @cgrp that is not root's (systemd's user@.service), by its cgroup
+ * id: that user made everything below. Not the owner of its parent, nor any uid: inside a
+ * user namespace (rootless containers) the user may chown its directories, the top one
+ * included, to its subordinate uids, and each uid would bring a fresh set of limits. A
+ * delegated subtree's own top (chowned to the user, but its cpu.max still root's to write)
+ * is root's, so a cap the administrator puts on it never competes with the user's own.
+ * Levels below FAIRSHARE_MAX_DEPTH are not looked at: a subtree delegated that deep is
+ * root's.
  */
-static __always_inline u32 cg_owner(struct cgroup *cgrp)
+static __always_inline u64 cg_owner(struct cgroup *cgrp)
 {
 	u64 addr = cg_addr(cgrp), slot;
 	struct cgroup *anc;
 	s32 level = cgrp->level;
-	u32 i, uid;
+	u32 i;
 
 	bpf_for(i, 1, FAIRSHARE_MAX_DEPTH) {
 		if ((s32)i >= level)
@@ -270,9 +271,8 @@ static __always_inline u32 cg_owner(struct cgroup *cgrp)
 		if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)slot) || !anc)
 			break;
 		/* No iattr (never chowned, made by root): reads 0. */
-		uid = BPF_CORE_READ(anc, kn, iattr, ia_uid.val);
-		if (uid)
-			return uid;
+		if (BPF_CORE_READ(anc, kn, iattr, ia_uid.val))
+			return BPF_CORE_READ(anc, kn, id);
 	}
 	return 0;
 }
@@ -594,8 +594,8 @@ static void claim_slot(u64 id, struct fairshare_cgroup *c)
 
 	if (!c->quota_ns || c->slot != NO_SLOT)
 		return;
-	if (c->owner_uid) {
-		oc = owner_counts(c->owner_uid);
+	if (c->owner) {
+		oc = owner_counts(c->owner);
 		if (!oc || oc->capped >= scxpp_tunable(USER_CAPPED)) {
 			scxpp_stat_inc(SCXPP_STAT_USER_NO_SLOT); /* its owner's share of queues is used */
 			c->quota_ns = 0;
@@ -630,7 +630,7 @@ static void release_slot(u64 id, struct fairshare_cgroup *c)
 	if (__sync_val_compare_and_swap(&slot_owner[slot], id, 0) != id)
 		return;
 	__sync_fetch_and_sub(&nr_capped, 1);
-	if (c->owner_uid && (oc = bpf_map_lookup_elem(&fairshare_owners, &c->owner_uid)))
+	if (c->owner && (oc = bpf_map_lookup_elem(&fairshare_owners, &c->owner)))
 		__sync_fetch_and_sub(&oc->capped, 1);
 }
 
@@ -685,7 +685,7 @@ s32 SCXPP_OPS_SLEEPABLE(fairshare_cgroup_init, struct cgroup *cgrp,
 		c.parent_id = cgrp->self.parent->cgroup->kn->id;
 	c.contrib = c.weight;
 	c.cpu_weight = c.weight;
-	c.owner_uid = cg_owner(cgrp);
+	c.owner = cg_owner(cgrp);
 	/*
 	 * A cgroup is left out of the table, and its tasks count as its nearest tracked
 	 * ancestor's (tracked_id()), when the table is full, when its owner has user_cgroups in
@@ -696,8 +696,8 @@ s32 SCXPP_OPS_SLEEPABLE(fairshare_cgroup_init, struct cgroup *cgrp,
 	 */
 	if (cgrp->level > 1 && !cg_lookup(c.parent_id))
 		goto untracked;
-	if (c.owner_uid) {
-		oc = owner_counts(c.owner_uid);
+	if (c.owner) {
+		oc = owner_counts(c.owner);
 		if (!oc || oc->cgroups >= scxpp_tunable(USER_CGROUPS))
 			goto untracked;
 	}
@@ -723,7 +723,7 @@ void SCXPP_OPS_SLEEPABLE(fairshare_cgroup_exit, struct cgroup *cgrp)
 	if (!c)
 		return;
 	release_slot(id, c);
-	if (c->owner_uid && (oc = bpf_map_lookup_elem(&fairshare_owners, &c->owner_uid)))
+	if (c->owner && (oc = bpf_map_lookup_elem(&fairshare_owners, &c->owner)))
 		__sync_fetch_and_sub(&oc->cgroups, 1);
 	bpf_map_delete_elem(&fairshare_cgroups, &id);
 }

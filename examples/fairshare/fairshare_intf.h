@@ -9,7 +9,7 @@
 #define FAIRSHARE_MAX_CGROUPS 16384 /* entries of the cgroup table */
 #define FAIRSHARE_MAX_CAPPED 64     /* cgroups with a cpu.max quota at once */
 #define FAIRSHARE_MAX_DEPTH 16      /* cgroup levels walked; deeper ones count as their ancestor */
-#define FAIRSHARE_MAX_OWNERS 4096   /* distinct non-root owners of cgroups counted */
+#define FAIRSHARE_MAX_OWNERS 4096   /* delegated subtrees whose cgroups are counted */
 
 /* One cgroup, keyed by its id (the inode number of its cgroup2 directory). */
 struct fairshare_cgroup {
@@ -30,7 +30,8 @@ struct fairshare_cgroup {
 	__u64 cpu_max_period_us; /* the kernel's cpu.max (quota_ns differs while overridden) */
 	__u64 cpu_max_quota_us;  /* 0 = max */
 	__u32 ovr_weight;    /* run-time override (scxppctl table fairshare tenants), 0 = none */
-	__u32 owner_uid;     /* who owns its parent's directory (0: root): whose limits it counts to */
+	__u32 pad;
+	__u64 owner;         /* whose limits it counts to: its delegated subtree's id (0: root's) */
 	__u64 ovr_period_us;
 	__u64 ovr_quota_us;  /* 0 = no cap override */
 };
@@ -61,7 +62,7 @@ struct fairshare_bw {
 	X(WEIGHT_CHANGES, "weight_changes", "cpu.weight changes seen")                      \
 	X(NO_SLOT, "no_slot", "cpu.max quotas ignored: more than FAIRSHARE_MAX_CAPPED cgroups") \
 	X(USER_NO_SLOT, "user_no_slot",                                                      \
-	  "cpu.max quotas ignored: their owner (not root) has user_capped capped cgroups")    \
+	  "cpu.max quotas ignored: their delegated subtree has user_capped capped cgroups")   \
 	X(UNTRACKED, "untracked",                                                            \
 	  "cgroups not in the table (full, over user_cgroups, or under one not in it): their " \
 	  "tasks count as the nearest ancestor's")                                           \
@@ -81,9 +82,9 @@ SCXPP_STATS_ENUM(fairshare_stat, FAIRSHARE_STATS);
 	X(MAX_WAIT_MS, max_wait_ms, 1000, 100, 10000,                                        \
 	  "longest a task waits in the fair queue before it runs ahead of vtime order (ms)")  \
 	X(USER_CGROUPS, user_cgroups, 1024, 0, FAIRSHARE_MAX_CGROUPS,                        \
-	  "most cgroups one non-root owner (a delegated subtree) may have in the table")      \
+	  "most cgroups one delegated subtree (a user's) may have in the table")               \
 	X(USER_CAPPED, user_capped, 8, 0, FAIRSHARE_MAX_CAPPED,                              \
-	  "most cgroups one non-root owner may have cpu.max enforced for at once")
+	  "most cgroups one delegated subtree may have cpu.max enforced for at once")
 
 SCXPP_TUNABLES_ENUM(fairshare_tunable, FAIRSHARE_TUNABLES);
 

@@ -89,7 +89,7 @@ absl::StatusOr<std::string> Overrides::Handle(scxpp::TableOp op, const scxpp::Ta
   if (o.quota_us != 0 && !CapEnforced(cgroups, key.id)) {
     absl::StrAppend(&done,
                     "; warning: the cap is NOT enforced: every parking queue is taken "
-                    "(FAIRSHARE_MAX_CAPPED) or the cgroup's owner has user_capped "
+                    "(FAIRSHARE_MAX_CAPPED) or the cgroup's delegated subtree has user_capped "
                     "capped cgroups (stats no_slot, user_no_slot)");
   }
   return done;

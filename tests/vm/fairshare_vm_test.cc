@@ -494,9 +494,10 @@ TEST_F(FairshareVmTest, OrdinaryUserCannotTakeEveryCap) {
 }
 
 // A user with subordinate uids (rootless containers: root inside its own user namespace)
-// can chown directories of its delegated subtree to those uids. Each of them used to count
-// as an owner of its own, with a fresh --user_cgroups: 16 of them made 1,600 cgroups here,
-// every one tracked. The limits are the delegated user's, whoever owns what lies below.
+// can chown directories of its delegated subtree, its top included, to those uids. Each of
+// them used to count as an owner of its own, with a fresh --user_cgroups: 16 of them made
+// 1,600 cgroups here, every one tracked. The limits are the delegated subtree's, whoever
+// owns what lies in it.
 TEST_F(FairshareVmTest, SubordinateUidsDoNotMultiplyAUsersLimits) {
   constexpr uid_t kUser = 1003, kSubuid = 200000;
   constexpr int kSubtrees = 16, kEach = 100;
@@ -505,7 +506,9 @@ TEST_F(FairshareVmTest, SubordinateUidsDoNotMultiplyAUsersLimits) {
   std::string out = WithScheduler(SCXPP_FAIRSHARE_BIN, {}, [&] {
     ASSERT_EQ(MakeChildrenAs(kUser, dir, kSubtrees), kSubtrees);
     for (int i = 0; i < kSubtrees; ++i) {
-      // What the user's namespace root does: hand subtree i to subordinate uid kSubuid + i.
+      // What the user's namespace root can do: hand the delegated top, and subtree i, to
+      // subordinate uid kSubuid + i.
+      EXPECT_EQ(chown(dir.c_str(), kSubuid + i, kSubuid + i), 0);
       const std::string sub = absl::StrCat(dir, "/c", i);
       WriteFile(sub + "/cgroup.subtree_control", "+cpu");
       for (const char* f : {"", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control"}) {
