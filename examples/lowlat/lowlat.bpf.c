@@ -10,12 +10,13 @@
  * average of the CPU time it uses per wakeup at most crit_max_burst). An audio callback
  * waking every 1-2 ms for 100 us, a market-data handler, a control loop all qualify; a
  * CPU-bound job never does. Behaviour alone makes at most --max_auto_critical tasks
- * critical at a time (a few threads, not a crowd), and never a kernel thread. Status is
- * re-evaluated at every wakeup from the averages, in which one burst counts for at most
- * twice crit_max_burst (a single stall does not demote), and a critical task that runs four
- * times crit_max_burst (and a tick) without sleeping loses it on the spot (counted as a
- * demotion), so nothing keeps priority by pretending, while a periodic task that overruns
- * once (catching up on a missed period) is not thrown out for it.
+ * critical at a time (a few threads, not a crowd), of which one user's (real uid) at most
+ * --max_auto_per_uid, and never a kernel thread. Status is re-evaluated at every wakeup
+ * from the averages, in which one burst counts for at most twice crit_max_burst (a single
+ * stall does not demote), and a critical task that runs four times crit_max_burst (and a
+ * tick) without sleeping loses it on the spot (counted as a demotion), so nothing keeps
+ * priority by pretending, while a periodic task that overruns once (catching up on a missed
+ * period) is not thrown out for it.
  *
  * What critical means. On wakeup a critical task goes to an idle CPU if there is one: the
  * previous CPU if it is idle (warm cache), else the kernel's SMT- and LLC-aware search. When
@@ -134,13 +135,16 @@ static s64 nr_auto_critical; /* tasks currently critical by behaviour alone */
 /*
  * The auto slots each real uid's threads hold (at most max_auto_per_uid): without it, one
  * user running a few threads that wake often and run briefly took every slot, and another
- * user's audio thread got none. A uid that does not fit in the map gets no slot. (A slot
- * released as another thread of that uid takes one may lose that count with the entry:
- * the uid can then hold one slot more, never the map an entry more.)
+ * user's audio thread got none. An entry exists only while its uid holds a slot, so uids
+ * that come and go never fill the map; a uid that does not fit gets no slot. Not
+ * preallocated: an element deleted while another CPU still holds a pointer to it is freed
+ * only after an RCU grace period, never reused for another uid under that pointer (the
+ * count that CPU adds is then lost: its uid may hold one slot more, never another's less).
  */
 #define LOWLAT_MAX_AUTO_UIDS 4096
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, LOWLAT_MAX_AUTO_UIDS);
 	__type(key, u32);
 	__type(value, s64);
@@ -196,39 +200,39 @@ static bool selected_explicitly(struct task_struct *p)
 	return false;
 }
 
-/* @uid's count of auto slots, created at 0 on first use; NULL when the map is full. */
-static s64 *auto_slots_of(u32 uid)
+/* How many auto slots @uid's threads hold. */
+static s64 auto_slots_held(u32 uid)
 {
-	s64 zero = 0, *n = bpf_map_lookup_elem(&auto_per_uid, &uid);
+	s64 *n = bpf_map_lookup_elem(&auto_per_uid, &uid);
 
-	if (n)
-		return n;
-	bpf_map_update_elem(&auto_per_uid, &uid, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&auto_per_uid, &uid);
+	return n ? *n : 0;
 }
 
 static void set_critical(struct task_struct *p, struct task_ctx *tctx, bool crit, bool by_auto)
 {
-	s64 *n;
+	s64 zero = 0, *n;
 
+	/* Still critical by behaviour alone: it keeps the slot it holds. */
+	if (tctx->auto_crit && crit && by_auto)
+		return;
 	if (tctx->auto_crit) {
 		__sync_fetch_and_sub(&nr_auto_critical, 1);
-		/* A uid holding none leaves the map, so uids that come and go never fill it. */
 		if ((n = bpf_map_lookup_elem(&auto_per_uid, &tctx->auto_uid)) &&
 		    __sync_sub_and_fetch(n, 1) <= 0)
 			bpf_map_delete_elem(&auto_per_uid, &tctx->auto_uid);
 	}
 	tctx->critical = crit;
 	tctx->auto_crit = false;
-	if (crit && by_auto) {
-		tctx->auto_uid = BPF_CORE_READ(p, real_cred, uid.val);
-		if ((n = auto_slots_of(tctx->auto_uid))) {
-			__sync_fetch_and_add(n, 1);
-			tctx->auto_crit = true;
-			__sync_fetch_and_add(&nr_auto_critical, 1);
-		} else {
-			tctx->critical = false; /* classify() checked; the map filled since */
-		}
+	if (!crit || !by_auto)
+		return;
+	tctx->auto_uid = BPF_CORE_READ(p, real_cred, uid.val);
+	bpf_map_update_elem(&auto_per_uid, &tctx->auto_uid, &zero, BPF_NOEXIST);
+	if ((n = bpf_map_lookup_elem(&auto_per_uid, &tctx->auto_uid))) {
+		__sync_fetch_and_add(n, 1);
+		tctx->auto_crit = true;
+		__sync_fetch_and_add(&nr_auto_critical, 1);
+	} else {
+		tctx->critical = false; /* the map is full: no slot */
 	}
 }
 
@@ -250,13 +254,11 @@ static void classify(struct task_struct *p, struct task_ctx *tctx)
 	 * wakeup-heavy crowd (a message-passing benchmark, a build) also wakes often and runs
 	 * briefly, but giving all of it priority would only make it preempt itself.
 	 */
-	if (behaves && !tctx->auto_crit) {
-		s64 *mine = auto_slots_of(BPF_CORE_READ(p, real_cred, uid.val));
-
-		if (nr_auto_critical >= scxpp_tunable(MAX_AUTO_CRITICAL) || !mine ||
-		    *mine >= (s64)scxpp_tunable(MAX_AUTO_PER_UID))
-			behaves = false;
-	}
+	if (behaves && !tctx->auto_crit &&
+	    (nr_auto_critical >= scxpp_tunable(MAX_AUTO_CRITICAL) ||
+	     auto_slots_held(BPF_CORE_READ(p, real_cred, uid.val)) >=
+		     (s64)scxpp_tunable(MAX_AUTO_PER_UID)))
+		behaves = false;
 	crit = explicit || behaves;
 	if (crit && !tctx->critical)
 		scxpp_stat_inc(SCXPP_STAT_PROMOTIONS);

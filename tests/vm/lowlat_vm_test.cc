@@ -276,12 +276,15 @@ TEST_F(LowlatVmTest, OneUserCannotTakeEveryAutoSlot) {
     kids.push_back(periodic(1001));
     for (pid_t k : kids) Reap(k);
   });
-  std::cout << "[ info ] critical wakeups: one user " << FinalStat(one_user, "crit_wakeups")
-            << ", two users " << FinalStat(two_users, "crit_wakeups") << " (" << kWakeups
-            << " per thread)\n";
-  EXPECT_LE(FinalStat(one_user, "crit_wakeups"), 2.5 * kWakeups) << one_user;
-  EXPECT_GE(FinalStat(two_users, "crit_wakeups"), 2.6 * kWakeups) << two_users;
-  EXPECT_LE(FinalStat(two_users, "crit_wakeups"), 3.4 * kWakeups) << two_users;
+  // Upper bounds in wakeups (a loaded host only loses periods, never adds them); the
+  // second user's share as a ratio, which lost periods scale alike (3 threads vs 2: 1.5).
+  const long one = FinalStat(one_user, "crit_wakeups");
+  const long two = FinalStat(two_users, "crit_wakeups");
+  std::cout << "[ info ] critical wakeups: one user " << one << ", two users " << two << " ("
+            << kWakeups << " per thread)\n";
+  EXPECT_LE(one, 2.5 * kWakeups) << one_user;
+  EXPECT_LE(two, 3.4 * kWakeups) << two_users;
+  EXPECT_GE(two, 1.25 * one) << "uid 1001's thread got no slot\n" << two_users;
 }
 
 TEST_F(LowlatVmTest, BadSelectorsAreRefusedBeforeAttaching) {
