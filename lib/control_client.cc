@@ -143,8 +143,9 @@ struct ControlClient::Impl {
     if (int err = bpf_map_update_elem(requests_fd.fd, &id, &rec, BPF_NOEXIST); err != 0) {
       if (err == -E2BIG) {
         return absl::UnavailableError(absl::StrCat(
-            "scheduler '", name, "' (pid ", pid, ") has 64 requests pending (clients killed "
-            "before collecting their answers are dropped after 10 s): try again shortly"));
+            "scheduler '", name, "' (pid ", pid, ") has ", internal::kMaxRequests,
+            " requests pending (clients killed before collecting their answers are dropped after ",
+            internal::kUncollectedAnswerTtlSeconds, " s): try again shortly"));
       }
       return SysError(err, "control: sending the request");
     }

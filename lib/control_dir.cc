@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,8 +27,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "lib/internal/control_format.h"
 #include "scxpp/bpf/stats_common.h"
 #include "scxpp/bpf/tunables_common.h"
@@ -42,6 +41,8 @@ using internal::Fd;
 using internal::FromFixed;
 using internal::KeySize;
 using internal::kMaxFields;
+using internal::kMaxRequests;
+using internal::kUncollectedAnswerTtlSeconds;
 using internal::kMetaField;
 using internal::kMetaHeader;
 using internal::kMetaMagic;
@@ -80,17 +81,18 @@ absl::Status RemoveTree(const std::string& dir) {
 
 // ---- ControlDir ----
 
-// An answer its client has not collected for this long is dropped: the client was killed
-// (it deletes its own answer, or its request when it gives up waiting). Without this, 64
-// killed `scxppctl` calls filled the request map until the scheduler restarted.
-constexpr absl::Duration kUncollectedAnswerTtl = absl::Seconds(10);
+// Without dropping uncollected answers (kUncollectedAnswerTtlSeconds), 64 killed
+// `scxppctl` calls filled the request map until the scheduler restarted.
+// The monotonic clock: a wall-clock step must not drop answers still being waited for.
+using SteadyClock = std::chrono::steady_clock;
+constexpr std::chrono::seconds kUncollectedAnswerTtl(kUncollectedAnswerTtlSeconds);
 
 struct ControlDir::Impl {
   std::string path;
   Fd requests;
   std::vector<TableDesc> tables;
   // When each request still in the map was answered (or first seen answered).
-  std::map<uint64_t, absl::Time> answered_at;
+  std::map<uint64_t, SteadyClock::time_point> answered_at;
 };
 
 ControlDir::ControlDir(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -248,7 +250,7 @@ absl::StatusOr<ControlDir> ControlDir::Publish(SchedulerBase& sched, const Contr
       if (absl::Status s = pin(bpf_map__fd(m), absl::StrCat("table_", td.name)); !s.ok()) return s;
     } else if (out.impl_->requests.fd < 0) {
       const int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "scxpp_requests", sizeof(uint64_t),
-                                    sizeof(RequestRec), 64, nullptr);
+                                    sizeof(RequestRec), kMaxRequests, nullptr);
       if (fd < 0) return SysError(fd, "control: creating the request map");
       out.impl_->requests = Fd(fd);
       if (absl::Status s = pin(fd, "requests"); !s.ok()) return s;
@@ -283,8 +285,8 @@ void ControlDir::Poll() {
   uint64_t key = 0, next = 0;
   bool first = true;
   RequestRec rec;
-  const absl::Time now = absl::Now();
-  std::map<uint64_t, absl::Time> answered_at;
+  const SteadyClock::time_point now = SteadyClock::now();
+  std::map<uint64_t, SteadyClock::time_point> answered_at;
   std::vector<uint64_t> uncollected;
   while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
     first = false;
@@ -292,7 +294,7 @@ void ControlDir::Poll() {
     if (bpf_map_lookup_elem(fd, &key, &rec) != 0) continue;
     if (rec.state != 0) {
       auto it = impl_->answered_at.find(key);
-      const absl::Time at = it == impl_->answered_at.end() ? now : it->second;
+      const SteadyClock::time_point at = it == impl_->answered_at.end() ? now : it->second;
       if (now - at > kUncollectedAnswerTtl) {
         uncollected.push_back(key);
       } else {

@@ -218,7 +218,9 @@ class ControlDir {
   /// Removes the directory (Remove()).
   ~ControlDir();
 
-  /// Serves pending requests for handled tables (the runner calls it every 100 ms).
+  /// Serves pending requests for handled tables (the runner calls it every 100 ms), and
+  /// drops answers no client collected within 10 s (their clients were killed), so the
+  /// request map (64 in flight) never stays full.
   void Poll();
   /// Removes the directory and everything in it. Idempotent.
   void Remove();

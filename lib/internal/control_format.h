@@ -50,6 +50,11 @@ static_assert(sizeof(MetaEntry) == 432);
 
 // ---- The request map ("requests") of handled tables. ----
 
+// Requests in flight at once, across all clients.
+inline constexpr uint32_t kMaxRequests = 64;
+// An answer no client collected for this long is dropped by the scheduler: its client was
+// killed (a live one deletes its answer, or its request when it gives up waiting).
+inline constexpr int kUncollectedAnswerTtlSeconds = 10;
 inline constexpr size_t kMaxFields = 16;
 struct RequestRec {
   uint32_t state;  // 0: waiting for the scheduler; 1: answered.

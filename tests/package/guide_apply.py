@@ -60,11 +60,15 @@ def key_of(code, original):
     m = re.match(r"(\w+)\s*\(", first)  # a macro call at top level: SCXPP_OPS_DEFINE(...)
     if m:
         return ("macro", m.group(1))
-    head = first.split("{", 1)[0].split("=", 1)[0]
+    # An anonymous struct's variable (a BPF map): struct { ... } name SEC(".maps");
+    m = re.match(r"struct\s*\{.*\}\s*(\w+)", first, re.S)
+    if m:
+        return ("var", m.group(1))
+    head = re.sub(r"\bSEC\s*\([^)]*\)", "", first.split("{", 1)[0].split("=", 1)[0])
     m = re.search(r"(\w+)\s*\(", head)  # a function
     if m:
         return ("fn", m.group(1))
-    m = re.search(r"(\w+)\s*(\[[^\]]*\])?\s*(SEC\(.*\))?\s*;?\s*$", head.strip())
+    m = re.search(r"(\w+)\s*(\[[^\]]*\])?\s*;?\s*$", head.strip())
     return ("var", m.group(1)) if m else None
 
 
@@ -140,15 +144,18 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     guide, project = sys.argv[1:]
-    target, in_block, block, applied = None, False, [], 0
+    target, in_block, block, applied, opened = None, False, [], 0, 0
     with open(guide) as f:
         for n, line in enumerate(f, 1):
             if in_block:
                 if line.startswith("```"):
                     in_block = False
-                    if target:
+                    try:
                         apply_block(f"{project}/{target}", "".join(block))
-                        applied += 1
+                    except (ValueError, StopIteration) as e:
+                        sys.exit(f"{guide}:{opened}: this block does not apply to {target}: "
+                                 f"{e or 'no place for one of its items'}")
+                    applied += 1
                     target = None
                 else:
                     block.append(line)
@@ -156,13 +163,17 @@ def main():
             m = MARKER.match(line)
             if m:
                 target = m.group(1)
-            elif line.startswith("```c"):
+            elif re.match(r"```c\s*$", line):
                 if not target:
                     sys.exit(f"{guide}:{n}: a C block without a `<!-- guide: FILE -->` line "
                              "above it: say which file of the project it changes")
-                in_block, block = True, []
-            elif line.strip() and target and not line.startswith("```"):
-                sys.exit(f"{guide}:{n}: text between a guide marker and its code block")
+                in_block, block, opened = True, [], n
+            elif line.strip() and target:
+                sys.exit(f"{guide}:{n}: a guide marker not followed by a ```c block")
+    if in_block:
+        sys.exit(f"{guide}:{opened}: the code block is not closed")
+    if target:
+        sys.exit(f"{guide}: the last guide marker has no code block")
     if not applied:
         sys.exit(f"{guide}: no `<!-- guide: FILE -->` code blocks")
     print(f"guide_apply: {applied} blocks of {guide} applied to {project}")
