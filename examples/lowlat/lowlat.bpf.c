@@ -10,13 +10,13 @@
  * average of the CPU time it uses per wakeup at most crit_max_burst). An audio callback
  * waking every 1-2 ms for 100 us, a market-data handler, a control loop all qualify; a
  * CPU-bound job never does. Behaviour alone makes at most --max_auto_critical tasks
- * critical at a time (a few threads, not a crowd), of which one user's (real uid) at most
- * --max_auto_per_uid, and never a kernel thread. Status is re-evaluated at every wakeup
- * from the averages, in which one burst counts for at most twice crit_max_burst (a single
- * stall does not demote), and a critical task that runs four times crit_max_burst (and a
- * tick) without sleeping loses it on the spot (counted as a demotion), so nothing keeps
- * priority by pretending, while a periodic task that overruns once (catching up on a missed
- * period) is not thrown out for it.
+ * critical at a time (a few threads, not a crowd), of which one non-root user's (real
+ * uid) at most --max_auto_per_uid, and never a kernel thread. Status is re-evaluated at
+ * every wakeup from the averages, in which one burst counts for at most twice
+ * crit_max_burst (a single stall does not demote), and a critical task that runs four
+ * times crit_max_burst (and a tick) without sleeping loses it on the spot (counted as a
+ * demotion), so nothing keeps priority by pretending, while a periodic task that overruns
+ * once (catching up on a missed period) is not thrown out for it.
  *
  * What critical means. On wakeup a critical task goes to an idle CPU if there is one: the
  * previous CPU if it is idle (warm cache), else the kernel's SMT- and LLC-aware search. When
@@ -133,9 +133,10 @@ static u64 vtime_now;
 static s64 nr_auto_critical; /* tasks currently critical by behaviour alone */
 
 /*
- * The auto slots each real uid's threads hold (at most max_auto_per_uid): without it, one
- * user running a few threads that wake often and run briefly took every slot, and another
- * user's audio thread got none. An entry exists only while its uid holds a slot, so uids
+ * The auto slots each real uid's threads hold (a non-root uid at most max_auto_per_uid;
+ * root's are bounded by max_auto_critical alone): without it, one user running a few
+ * threads that wake often and run briefly took every slot, and another user's audio thread
+ * got none. An entry exists only while its uid holds a slot, so uids
  * that come and go never fill the map; a uid that does not fit gets no slot. Not
  * preallocated: an element deleted while another CPU still holds a pointer to it is freed
  * only after an RCU grace period, never reused for another uid under that pointer (the
@@ -254,11 +255,14 @@ static void classify(struct task_struct *p, struct task_ctx *tctx)
 	 * wakeup-heavy crowd (a message-passing benchmark, a build) also wakes often and runs
 	 * briefly, but giving all of it priority would only make it preempt itself.
 	 */
-	if (behaves && !tctx->auto_crit &&
-	    (nr_auto_critical >= scxpp_tunable(MAX_AUTO_CRITICAL) ||
-	     auto_slots_held(BPF_CORE_READ(p, real_cred, uid.val)) >=
-		     (s64)scxpp_tunable(MAX_AUTO_PER_UID)))
-		behaves = false;
+	if (behaves && !tctx->auto_crit) {
+		u32 uid = BPF_CORE_READ(p, real_cred, uid.val);
+
+		/* Root's threads are the administrator's: only the total bounds them. */
+		if (nr_auto_critical >= scxpp_tunable(MAX_AUTO_CRITICAL) ||
+		    (uid && auto_slots_held(uid) >= (s64)scxpp_tunable(MAX_AUTO_PER_UID)))
+			behaves = false;
+	}
 	crit = explicit || behaves;
 	if (crit && !tctx->critical)
 		scxpp_stat_inc(SCXPP_STAT_PROMOTIONS);

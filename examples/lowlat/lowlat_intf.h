@@ -46,7 +46,7 @@ SCXPP_STATS_ENUM(lowlat_stat, LOWLAT_STATS);
 	X(MAX_AUTO_CRITICAL, max_auto_critical, 4, 0, 1024,                                   \
 	  "most tasks auto-detection marks critical at once (selected ones do not count)")    \
 	X(MAX_AUTO_PER_UID, max_auto_per_uid, 2, 0, 1024,                                     \
-	  "most of those one user's threads (by real uid) hold at once")                      \
+	  "most of those one non-root user's threads (by real uid) hold at once")             \
 	X(NICE_CRITICAL, nice_critical, 1, 0, 1,                                              \
 	  "tasks with a negative nice value are critical (0/1)")                              \
 	X(PREEMPT, preempt, 1, 0, 1,                                                          \
