@@ -189,20 +189,29 @@ static struct owner_count *owner_counts(u64 owner)
 }
 
 /*
- * The id of the ancestor at @level of the cgroup at address @cgrp (its own at its level):
- * cgroup::ancestors[] holds them all. Read by address with probe reads, which need no
- * trusted pointer (a pointer given to a subprogram is not one) and, unlike
+ * The ancestor at @level of the cgroup at address @cgrp (itself at its level), NULL if
+ * unreadable: cgroup::ancestors[] holds them all. Read by address with probe reads, which
+ * need no trusted pointer (a pointer given to a subprogram is not one) and, unlike
  * bpf_cgroup_from_id(), do not depend on the calling task's cgroup namespace. The cgroup
- * being initialised or moved to keeps its ancestors alive.
+ * being initialised or moved to keeps its ancestors alive. Read its fields with
+ * BPF_CORE_READ (probe reads) only.
  */
-static u64 ancestor_id(u64 cgrp, s32 level)
+static __always_inline struct cgroup *ancestor_at(u64 cgrp, s32 level)
 {
 	struct cgroup *anc = NULL;
 	u64 slot = cgrp + bpf_core_field_offset(struct cgroup, ancestors) + (u64)level * sizeof(anc);
 
-	if (level < 0 || bpf_probe_read_kernel(&anc, sizeof(anc), (void *)slot) || !anc)
-		return 0;
-	return BPF_CORE_READ(anc, kn, id);
+	if (level < 0 || bpf_probe_read_kernel(&anc, sizeof(anc), (void *)slot))
+		return NULL;
+	return anc;
+}
+
+/* The id of the ancestor at @level of the cgroup at address @cgrp (0: none). */
+static u64 ancestor_id(u64 cgrp, s32 level)
+{
+	struct cgroup *anc = ancestor_at(cgrp, level);
+
+	return anc ? BPF_CORE_READ(anc, kn, id) : 0;
 }
 
 /*
@@ -258,17 +267,13 @@ static __always_inline u64 cg_addr(struct cgroup *cgrp)
  */
 static __always_inline u64 cg_owner(struct cgroup *cgrp)
 {
-	u64 addr = cg_addr(cgrp), slot;
+	u64 addr = cg_addr(cgrp);
 	struct cgroup *anc;
 	s32 level = cgrp->level;
 	u32 i;
 
 	bpf_for(i, 1, FAIRSHARE_MAX_DEPTH) {
-		if ((s32)i >= level)
-			break;
-		anc = NULL;
-		slot = addr + bpf_core_field_offset(struct cgroup, ancestors) + (u64)i * sizeof(anc);
-		if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)slot) || !anc)
+		if ((s32)i >= level || !(anc = ancestor_at(addr, i)))
 			break;
 		/* No iattr (never chowned, made by root): reads 0. */
 		if (BPF_CORE_READ(anc, kn, iattr, ia_uid.val))
