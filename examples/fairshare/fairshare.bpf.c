@@ -32,8 +32,8 @@
  * quota of the period is spent it is throttled: its tasks are parked in the cgroup's own
  * queue instead of the shared one (a running task's slice is cut to what is left of the
  * quota, and ended at once if nothing is left), and a BPF timer releases them when the period
- * rolls over (every --bw_tick_us while some cgroup has a quota, every 50 ms otherwise, so a
- * machine without quotas pays next to nothing for it). Overuse from timer and tick
+ * rolls over (it sleeps until the next period end, --bw_tick_us at least and 50 ms at most,
+ * so a machine without quotas pays next to nothing for it). Overuse from timer and tick
  * granularity is carried into the next period as debt, so the long-run average is the
  * quota. Quota comes from cgroup_init and cgroup_set_bandwidth (Linux >= 6.17); on older
  * kernels userspace watches the cpu.max files (inotify), reads them when one changes and
@@ -143,7 +143,7 @@ struct {
 /* Which cgroup owns each parking queue (0 = free), and how many are owned. */
 static u64 slot_owner[FAIRSHARE_MAX_CAPPED];
 static s32 nr_capped;
-/* The bandwidth timer's period while no cgroup has a quota: it only looks for news then. */
+/* The bandwidth timer's longest sleep: how late a cap written from user space may apply. */
 #define BW_IDLE_TICK_NS (50ULL * 1000 * 1000)
 
 struct task_ctx {
@@ -792,7 +792,7 @@ static long apply_override(struct bpf_map *map, u64 *id, struct fairshare_overri
 /* Every bw_tick_ns: roll over the periods of capped cgroups and release what was parked. */
 static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
 {
-	u64 now = scxpp_now(), id;
+	u64 now = scxpp_now(), next = now + BW_IDLE_TICK_NS, id;
 	struct fairshare_cgroup *c;
 	struct task_struct *p;
 	s64 used;
@@ -822,6 +822,8 @@ static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
 				scxpp_stat_inc(SCXPP_STAT_UNTHROTTLES);
 			}
 		}
+		if (c->quota_ns && scxpp_time_before(c->period_end, next))
+			next = c->period_end;
 		if (c->throttled || !scx_bpf_dsq_nr_queued(PARK_DSQ(i)))
 			goto maybe_free;
 		bpf_rcu_read_lock();
@@ -833,12 +835,23 @@ static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
 			}
 		}
 		bpf_rcu_read_unlock();
+		/* A task the iterator could not move (being dequeued): try again next tick. */
+		if (scx_bpf_dsq_nr_queued(PARK_DSQ(i)))
+			next = now;
 maybe_free:
-		if (!c->quota_ns && !scx_bpf_dsq_nr_queued(PARK_DSQ(i)))
-			release_slot(id, c);
+		if (!c->quota_ns) {
+			if (!scx_bpf_dsq_nr_queued(PARK_DSQ(i)))
+				release_slot(id, c);
+			else /* the cap was lifted with tasks still parked */
+				next = now;
+		}
 	}
-	/* Nothing capped: wake rarely (each wakeup is an interrupt on some CPU). */
-	bpf_timer_start(timer, nr_capped > 0 ? bw_tick_ns : BW_IDLE_TICK_NS, 0);
+	/*
+	 * Wake at the next period end rather than every tick: each wakeup is an interrupt, most
+	 * often on an idle CPU. At least bw_tick_us apart; at most BW_IDLE_TICK_NS, to pick up
+	 * caps written from user space and overrides.
+	 */
+	bpf_timer_start(timer, (s64)(next - now) > (s64)bw_tick_ns ? next - now : bw_tick_ns, 0);
 	return 0;
 }
 

@@ -78,7 +78,7 @@ SCXPP_STATS_ENUM(fairshare_stat, FAIRSHARE_STATS);
 	X(LAG_US, lag_us, 5000, 0, 1000000,                                                  \
 	  "most CPU time (us, at the task's share) a task that slept may come back ahead by") \
 	X(BW_TICK_US, bw_tick_us, 1000, 100, 100000,                                         \
-	  "how often throttled cgroups are checked for the end of their period (us)")        \
+	  "shortest sleep of the timer that ends throttled cgroups' periods (us)")             \
 	X(MAX_WAIT_MS, max_wait_ms, 1000, 100, 10000,                                        \
 	  "longest a task waits in the fair queue before it runs ahead of vtime order (ms)")  \
 	X(USER_CGROUPS, user_cgroups, 1024, 0, FAIRSHARE_MAX_CGROUPS,                        \

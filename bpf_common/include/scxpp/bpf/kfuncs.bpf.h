@@ -177,11 +177,16 @@ static __always_inline bool scxpp_dsq_move_vtime(struct bpf_iter_scx_dsq *it,
 	return scx_bpf_dispatch_vtime_from_dsq(it, p, dsq_id, enq_flags);
 }
 
-/* Monotonic ns; rq-clock based where the kernel has scx_bpf_now() (6.14+). */
+/*
+ * Monotonic ns, the same clock in every context and on every CPU. Not scx_bpf_now(): in a
+ * BPF timer callback on an idle CPU it returns that CPU's rq clock as of when it went idle
+ * (measured on 7.3: 50-97 ms behind bpf_ktime_get_ns() after 50-97 ms of idle), so a timer
+ * comparing it with a deadline keeps finding the deadline in the future. fairshare's
+ * bandwidth timer held a capped cgroup's parked tasks for 300-400 ms that way; and its
+ * base differs from bpf_ktime_get_ns()'s, so the two cannot be mixed either.
+ */
 static __always_inline u64 scxpp_now(void)
 {
-	if (bpf_ksym_exists(scx_bpf_now))
-		return scx_bpf_now();
 	return bpf_ktime_get_ns();
 }
 
