@@ -103,10 +103,6 @@ SCXPP_STATS_MAP(SCXPP_NR_STATS);
 
 #define CLOCK_MONOTONIC 1
 
-/* Slice and vtime of the next DSQ move (Linux 6.13+ names; both supported kernels have them). */
-void scx_bpf_dsq_move_set_slice(struct bpf_iter_scx_dsq *it__iter, u64 slice) __ksym;
-void scx_bpf_dsq_move_set_vtime(struct bpf_iter_scx_dsq *it__iter, u64 vtime) __ksym;
-
 /* Registrations: thread id -> reservation, CPU and per-task stats (see deadline_intf.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -416,14 +412,14 @@ void SCXPP_OPS(deadline_dispatch, s32 cpu, struct task_struct *prev)
 		reg = reg_of(p);
 		if (reg) {
 			end_throttle(tctx, reg, now);
-			scx_bpf_dsq_move_set_slice(SCXPP_DSQ_ITER, tctx->budget);
-			scx_bpf_dsq_move_set_vtime(SCXPP_DSQ_ITER, tctx->deadline);
+			scxpp_dsq_move_set_slice(SCXPP_DSQ_ITER, tctx->budget);
+			scxpp_dsq_move_set_vtime(SCXPP_DSQ_ITER, tctx->deadline);
 			scxpp_dsq_move_vtime(SCXPP_DSQ_ITER, p, EDF_DSQ(cpu), 0);
 		} else { /* released while throttled */
 			tctx->admitted = false;
 			tctx->throttled_until = 0;
-			scx_bpf_dsq_move_set_slice(SCXPP_DSQ_ITER, be_slice_ns);
-			scx_bpf_dsq_move_set_vtime(SCXPP_DSQ_ITER, vtime_now);
+			scxpp_dsq_move_set_slice(SCXPP_DSQ_ITER, be_slice_ns);
+			scxpp_dsq_move_set_vtime(SCXPP_DSQ_ITER, vtime_now);
 			scxpp_dsq_move_vtime(SCXPP_DSQ_ITER, p, BE_DSQ, 0);
 		}
 	}

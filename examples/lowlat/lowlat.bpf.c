@@ -299,6 +299,19 @@ s32 SCXPP_OPS(lowlat_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_f
 			set_cpu_crit(cpu, 1);
 		}
 		scxpp_dispatch_local(p, tctx && tctx->critical ? crit_max_burst_ns() : slice_ns(), 0);
+		return cpu;
+	}
+	/*
+	 * No idle CPU for a critical task: wake it on the CPU lowlat_enqueue() will preempt,
+	 * so the preemption is a local insert. Sent there from another CPU's enqueue, the
+	 * kernel hands the wakeup's flags on to that CPU and counts SCX_EV_SELECT_CPU_FALLBACK,
+	 * as if this callback had returned a CPU the task may not use.
+	 */
+	if (tctx && tctx->critical && scxpp_tunable(PREEMPT)) {
+		s32 victim = pick_victim(p);
+
+		if (victim >= 0)
+			return victim;
 	}
 	return cpu;
 }
@@ -339,8 +352,20 @@ void SCXPP_OPS(lowlat_enqueue, struct task_struct *p, u64 enq_flags)
 		if (victim >= 0) {
 			set_cpu_crit(victim, 1); /* reserved: the next critical wakeup goes elsewhere */
 			scxpp_stat_inc(SCXPP_STAT_PREEMPTS);
-			scxpp_dsq_insert(p, SCX_DSQ_LOCAL_ON | victim, slice,
-					 enq_flags | SCXPP_ENQ_PREEMPT);
+			if (victim == scx_bpf_task_cpu(p)) {
+				scxpp_dsq_insert(p, SCX_DSQ_LOCAL_ON | victim, slice,
+						 enq_flags | SCXPP_ENQ_PREEMPT);
+				return;
+			}
+			/*
+			 * Another CPU (it became critical after lowlat_select_cpu(), or the CPU
+			 * chosen there took critical work since): not straight into that CPU's
+			 * local DSQ, for which the kernel would count a select_cpu fallback (see
+			 * there), but at the head of the critical queue with the CPU told to
+			 * preempt, which serves that queue first.
+			 */
+			scxpp_dsq_insert(p, CRIT_DSQ, slice, enq_flags | SCXPP_ENQ_HEAD);
+			scx_bpf_kick_cpu(victim, SCXPP_KICK_PREEMPT);
 			return;
 		}
 		scxpp_stat_inc(SCXPP_STAT_CRIT_QUEUED);

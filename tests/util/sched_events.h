@@ -30,16 +30,13 @@ inline std::map<std::string, int64_t> ReadSchedExtEvents() {
 // Counters whose growth means the scheduler did something wrong, not that the kernel took a
 // normal path (keeping the last task, skipping an exiting one, the bypass of attach and
 // detach): a task was dispatched to the local DSQ of an offline CPU (a test without hotplug
-// has none); a task was inserted by a scheduler that did not own it. Each falls back
-// silently, so only the counter shows it.
-//
-// SCX_EV_SELECT_CPU_FALLBACK is printed but not judged: on 7.3 it grew under lowlat in a
-// fork/spawn storm (3-16 per run) while lowlat's ops.select_cpu returned only CPUs the task
-// may use and its ops.enqueue never saw a task queued away from the CPU it selected (both
-// checked in BPF over the same runs), so the kernel counts cases no scheduler decision
-// caused. docs/reliability.md has the details.
+// has none); ops.select_cpu() returned a CPU the task may not use, or a wakeup's
+// SCX_ENQ_CPU_SELECTED was passed on with a task sent to another CPU (scxpp_dsq_insert()
+// drops it; lowlat's preemption counted 3-47 per run before it did); a task was inserted
+// by a scheduler that did not own it. Each falls back silently, so only the counter shows it.
 inline constexpr const char* kSchedulerBugEvents[] = {
     "SCX_EV_DISPATCH_LOCAL_DSQ_OFFLINE",
+    "SCX_EV_SELECT_CPU_FALLBACK",
     "SCX_EV_INSERT_NOT_OWNED",
 };
 

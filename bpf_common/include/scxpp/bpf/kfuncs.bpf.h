@@ -72,6 +72,10 @@ bool scx_bpf_dispatch_from_dsq(struct bpf_iter_scx_dsq *it__iter, struct task_st
 			       u64 dsq_id, u64 enq_flags) __ksym __weak;
 bool scx_bpf_dispatch_vtime_from_dsq(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p,
 				     u64 dsq_id, u64 enq_flags) __ksym __weak;
+void scx_bpf_dsq_move_set_slice(struct bpf_iter_scx_dsq *it__iter, u64 slice) __ksym __weak;
+void scx_bpf_dsq_move_set_vtime(struct bpf_iter_scx_dsq *it__iter, u64 vtime) __ksym __weak;
+void scx_bpf_dispatch_from_dsq_set_slice(struct bpf_iter_scx_dsq *it__iter, u64 slice) __ksym __weak;
+void scx_bpf_dispatch_from_dsq_set_vtime(struct bpf_iter_scx_dsq *it__iter, u64 vtime) __ksym __weak;
 
 /*
  * Flags whose values changed between kernels (SCX_ENQ_* mirror the core scheduler's
@@ -167,6 +171,23 @@ static __always_inline bool scxpp_dsq_move(struct bpf_iter_scx_dsq *it, struct t
 	if (bpf_ksym_exists(scx_bpf_dsq_move))
 		return scx_bpf_dsq_move(it, p, dsq_id, enq_flags);
 	return scx_bpf_dispatch_from_dsq(it, p, dsq_id, enq_flags);
+}
+
+/* The slice / vtime the next scxpp_dsq_move*() through @it gives the task it moves. */
+static __always_inline void scxpp_dsq_move_set_slice(struct bpf_iter_scx_dsq *it, u64 slice)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move_set_slice))
+		scx_bpf_dsq_move_set_slice(it, slice);
+	else
+		scx_bpf_dispatch_from_dsq_set_slice(it, slice);
+}
+
+static __always_inline void scxpp_dsq_move_set_vtime(struct bpf_iter_scx_dsq *it, u64 vtime)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move_set_vtime))
+		scx_bpf_dsq_move_set_vtime(it, vtime);
+	else
+		scx_bpf_dispatch_from_dsq_set_vtime(it, vtime);
 }
 
 static __always_inline bool scxpp_dsq_move_vtime(struct bpf_iter_scx_dsq *it,
