@@ -30,10 +30,10 @@ inline std::map<std::string, int64_t> ReadSchedExtEvents() {
 // Counters whose growth means the scheduler did something wrong, not that the kernel took a
 // normal path (keeping the last task, skipping an exiting one, the bypass of attach and
 // detach): a task was dispatched to the local DSQ of an offline CPU (a test without hotplug
-// has none); ops.select_cpu() returned a CPU the task may not use, or a wakeup's
-// SCX_ENQ_CPU_SELECTED was passed on with a task sent to another CPU (scxpp_dsq_insert()
-// drops it; lowlat's preemption counted 3-47 per run before it did); a task was inserted
-// by a scheduler that did not own it. Each falls back silently, so only the counter shows it.
+// has none); ops.select_cpu() returned a CPU the task may not use, or ops.enqueue sent a
+// waking task straight into another CPU's local DSQ (the kernel counts that as a fallback
+// too: docs/reliability.md, lowlat's preemption); a task was inserted by a scheduler that
+// did not own it. Each falls back silently, so only the counter shows it.
 inline constexpr const char* kSchedulerBugEvents[] = {
     "SCX_EV_DISPATCH_LOCAL_DSQ_OFFLINE",
     "SCX_EV_SELECT_CPU_FALLBACK",
