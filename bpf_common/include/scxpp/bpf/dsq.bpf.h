@@ -71,7 +71,12 @@ static __always_inline void scxpp_dispatch_local(struct task_struct *p, u64 slic
 	scxpp_dsq_insert(p, SCX_DSQ_LOCAL, slice, enq_flags);
 }
 
-/* Put @p on @cpu's local DSQ (from enqueue or dispatch). */
+/*
+ * Put @p on @cpu's local DSQ (from enqueue or dispatch). From ops.enqueue of a wakeup, a
+ * @cpu other than the one the task is being enqueued on makes the kernel count
+ * SCX_EV_SELECT_CPU_FALLBACK (6.15+), as if ops.select_cpu() had picked a CPU the task may
+ * not use: choose that CPU in ops.select_cpu() instead (lowlat does).
+ */
 static __always_inline void scxpp_dispatch_local_on(struct task_struct *p, s32 cpu, u64 slice,
 						    u64 enq_flags)
 {
