@@ -789,7 +789,7 @@ static long apply_override(struct bpf_map *map, u64 *id, struct fairshare_overri
 	return 0;
 }
 
-/* Every bw_tick_ns: roll over the periods of capped cgroups and release what was parked. */
+/* At each period end: roll over the periods of capped cgroups and release what was parked. */
 static int bw_timer_fn(void *map, int *key, struct bpf_timer *timer)
 {
 	u64 now = scxpp_now(), next = now + BW_IDLE_TICK_NS, id;

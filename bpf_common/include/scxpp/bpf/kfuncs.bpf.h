@@ -53,8 +53,6 @@ void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flag
 void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
 			    u64 enq_flags) __ksym __weak;
 bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
-/* 6.14 */
-u64 scx_bpf_now(void) __ksym __weak;
 
 /* RCU read-side critical section (some contexts, e.g. timer callbacks, need one to iterate). */
 void bpf_rcu_read_lock(void) __ksym;
@@ -201,10 +199,9 @@ static __always_inline bool scxpp_dsq_move_vtime(struct bpf_iter_scx_dsq *it,
 /*
  * Monotonic ns, the same clock in every context and on every CPU. Not scx_bpf_now(): in a
  * BPF timer callback on an idle CPU it returns that CPU's rq clock as of when it went idle
- * (measured on 7.3: 50-97 ms behind bpf_ktime_get_ns() after 50-97 ms of idle), so a timer
- * comparing it with a deadline keeps finding the deadline in the future. fairshare's
- * bandwidth timer held a capped cgroup's parked tasks for 300-400 ms that way; and its
- * base differs from bpf_ktime_get_ns()'s, so the two cannot be mixed either.
+ * (50-97 ms behind on 7.3), so a timer comparing it with a deadline keeps finding the
+ * deadline in the future (docs/reliability.md); and its base differs from
+ * bpf_ktime_get_ns()'s, so the two cannot be mixed either.
  */
 static __always_inline u64 scxpp_now(void)
 {
